@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The machines have 2 shared cores: no per-example deadline, a fixed example budget.
+settings.register_profile("labelpilot", deadline=None, max_examples=100)
+settings.load_profile("labelpilot")
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
