@@ -12,6 +12,8 @@ from hypothesis import settings
 settings.register_profile("labelpilot", deadline=None, max_examples=100)
 settings.load_profile("labelpilot")
 
+pytest_plugins = ["tests.database"]
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
 

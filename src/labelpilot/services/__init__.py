@@ -1,0 +1,1 @@
+"""Use cases on a database session: the only place where queries live."""

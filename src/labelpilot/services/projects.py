@@ -1,0 +1,101 @@
+"""Projects and their members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labelpilot.services.actors import ALL_ROLES, Actor, Role, require_role
+from labelpilot.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from labelpilot.store.tables import Membership, Project, User
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    id: int
+    name: str
+    role: str | None
+
+
+def create_project(session: Session, actor: Actor, name: str) -> Project:
+    """Admins create projects; the creator becomes a manager of it."""
+    if not actor.is_admin:
+        raise ForbiddenError("only an administrator may create projects")
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidError("a project name needs 1 to 120 characters", field="name")
+    if session.scalar(select(Project).where(Project.name == name)) is not None:
+        raise ConflictError(f"project {name!r} already exists")
+    project = Project(name=name)
+    session.add(project)
+    session.flush()
+    if actor.user_id and session.get(User, actor.user_id) is not None:
+        session.add(Membership(project_id=project.id, user_id=actor.user_id, role=Role.MANAGER.value))
+        session.flush()
+    return project
+
+
+def project_by_name(session: Session, name: str) -> Project:
+    project = session.scalar(select(Project).where(Project.name == name))
+    if project is None:
+        raise NotFoundError(f"project {name!r} not found")
+    return project
+
+
+def resolve_project(session: Session, ref: str) -> Project:
+    """A project by id (digits) or by name."""
+    if ref.isdigit():
+        project = session.get(Project, int(ref))
+        if project is None:
+            raise NotFoundError(f"project {ref} not found")
+        return project
+    return project_by_name(session, ref)
+
+
+def set_member(session: Session, actor: Actor, project_id: int, user_name: str, role: Role) -> Membership:
+    """Add a member or change their role (managers and admins)."""
+    require_role(session, actor, project_id, frozenset({Role.MANAGER}))
+    user = session.scalar(select(User).where(User.name == user_name))
+    if user is None:
+        raise NotFoundError(f"user {user_name!r} not found")
+    membership = session.get(Membership, (project_id, user.id))
+    if membership is None:
+        membership = Membership(project_id=project_id, user_id=user.id, role=role.value)
+        session.add(membership)
+    else:
+        membership.role = role.value
+    session.flush()
+    return membership
+
+
+def list_projects(session: Session, actor: Actor) -> list[ProjectView]:
+    rows = session.execute(
+        select(Project, Membership.role)
+        .outerjoin(Membership, (Membership.project_id == Project.id) & (Membership.user_id == actor.user_id))
+        .order_by(Project.id)
+    ).all()
+    return [
+        ProjectView(project.id, project.name, role)
+        for project, role in rows
+        if actor.is_admin or role is not None
+    ]
+
+
+def get_project(session: Session, actor: Actor, project_id: int) -> ProjectView:
+    role = require_role(session, actor, project_id, ALL_ROLES)
+    project = session.get(Project, project_id)
+    assert project is not None  # require_role checked it
+    return ProjectView(project.id, project.name, role.value if role else None)
+
+
+def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[str, str]]:
+    require_role(session, actor, project_id, ALL_ROLES)
+    rows = session.execute(
+        select(User.name, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.project_id == project_id)
+        .order_by(User.name)
+    ).all()
+    return [(name, role) for name, role in rows]

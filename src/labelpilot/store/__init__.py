@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables and sessions, Alembic migrations, the blob store."""
