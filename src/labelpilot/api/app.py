@@ -1,0 +1,38 @@
+"""The FastAPI application: routers, error handlers, limits."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from labelpilot import __version__
+from labelpilot.api.errors import install_error_handlers
+from labelpilot.api.limits import BodySizeLimit
+from labelpilot.api.routers import auth, projects
+from labelpilot.api.state import AppState
+from labelpilot.settings import Settings
+from labelpilot.store.blobs import BlobStore
+from labelpilot.store.db import make_engine, make_session_factory
+from labelpilot.store.migrate import upgrade
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url)
+    if migrate:
+        upgrade(engine)
+    app = FastAPI(title="LabelPilot", version=__version__)
+    app.state.labelpilot = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        blobs=BlobStore(settings.resolved_blob_root),
+    )
+    install_error_handlers(app)
+    for module in (auth, projects):
+        app.include_router(module.router)
+    app.add_middleware(
+        BodySizeLimit,
+        max_body_bytes=int(settings.max_body_kb * 1024),
+        max_upload_bytes=int(settings.max_upload_mb * 1024 * 1024),
+    )
+    return app

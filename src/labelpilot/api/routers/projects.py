@@ -1,0 +1,62 @@
+"""Projects and members."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from labelpilot.api.deps import CurrentActor, SessionDep
+from labelpilot.services import projects
+from labelpilot.services.actors import Role
+
+router = APIRouter(prefix="/api/projects", tags=["projects"])
+
+
+class ProjectOut(BaseModel):
+    id: int
+    name: str
+    role: str | None
+
+
+class ProjectCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class MemberOut(BaseModel):
+    name: str
+    role: str
+
+
+class MemberSet(BaseModel):
+    role: Role
+
+
+@router.get("", response_model=list[ProjectOut])
+def list_projects(session: SessionDep, actor: CurrentActor) -> list[ProjectOut]:
+    return [ProjectOut(id=p.id, name=p.name, role=p.role) for p in projects.list_projects(session, actor)]
+
+
+@router.post("", response_model=ProjectOut, status_code=201)
+def create_project(body: ProjectCreate, session: SessionDep, actor: CurrentActor) -> ProjectOut:
+    project = projects.create_project(session, actor, body.name)
+    view = projects.get_project(session, actor, project.id)
+    return ProjectOut(id=view.id, name=view.name, role=view.role)
+
+
+@router.get("/{project_id}", response_model=ProjectOut)
+def get_project(project_id: int, session: SessionDep, actor: CurrentActor) -> ProjectOut:
+    view = projects.get_project(session, actor, project_id)
+    return ProjectOut(id=view.id, name=view.name, role=view.role)
+
+
+@router.get("/{project_id}/members", response_model=list[MemberOut])
+def list_members(project_id: int, session: SessionDep, actor: CurrentActor) -> list[MemberOut]:
+    return [MemberOut(name=n, role=r) for n, r in projects.list_members(session, actor, project_id)]
+
+
+@router.put("/{project_id}/members/{user_name}", response_model=MemberOut)
+def set_member(
+    project_id: int, user_name: str, body: MemberSet, session: SessionDep, actor: CurrentActor
+) -> MemberOut:
+    projects.set_member(session, actor, project_id, user_name, body.role)
+    return MemberOut(name=user_name, role=body.role.value)
