@@ -1,4 +1,4 @@
-"""The ``labelpilot`` command line."""
+"""Commands on files: inspect and convert, no database needed."""
 
 from __future__ import annotations
 
@@ -6,20 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
+from labelpilot.cli.common import console, fail, progress_bar
+from labelpilot.cli.scene_summary import render_scene_summary
 from labelpilot.formats import FORMATS, FormatError, read_scene, write_scene
-from labelpilot.inspection import render_scene_summary
 from labelpilot.scenes import Scene
-
-app = typer.Typer(
-    help="LabelPilot: label autonomous-driving sensor sequences for the most correct shapes per Euro.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console()
-errors = Console(stderr=True)
 
 FORMAT_HELP = "One of: " + ", ".join(FORMATS)
 FormatArg = Annotated[str, typer.Argument(help=f"Input format. {FORMAT_HELP}.", show_default=False)]
@@ -28,47 +20,32 @@ SequenceOpt = Annotated[
     str | None, typer.Option("--sequence", "-s", help="Sequence, log id or file stem inside PATH.")
 ]
 
-EXIT_BAD_INPUT = 2
-
-
-def _fail(message: str) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(EXIT_BAD_INPUT)
-
 
 def _check_format(name: str) -> None:
     if name not in FORMATS:
-        raise _fail(f"unknown format {name!r}; {FORMAT_HELP}")
+        raise fail(f"unknown format {name!r}; {FORMAT_HELP}")
 
 
 def _load(format_name: str, path: Path, sequence: str | None, progress: Progress) -> Scene:
     _check_format(format_name)
     if not path.exists():
-        raise _fail(f"{path}: no such file or directory")
+        raise fail(f"{path}: no such file or directory")
     task = progress.add_task(f"reading {format_name} {path}", total=None)
     try:
         scene = read_scene(format_name, path, sequence)
     except FormatError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     progress.update(task, completed=1, total=1)
     return scene
 
 
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True
-    )
-
-
-@app.command()
 def inspect(format_name: FormatArg, path: PathArg, sequence: SequenceOpt = None) -> None:
     """Summarise a recorded sequence: frames, duration, sensors, layers and tracks per class."""
-    with _progress() as progress:
+    with progress_bar() as progress:
         scene = _load(format_name, path, sequence, progress)
     console.print(render_scene_summary(scene))
 
 
-@app.command()
 def convert(
     format_name: FormatArg,
     path: PathArg,
@@ -81,16 +58,12 @@ def convert(
 ) -> None:
     """Convert a sequence and one annotation layer from one format to another (all or nothing)."""
     _check_format(to)
-    with _progress() as progress:
+    with progress_bar() as progress:
         scene = _load(format_name, path, sequence, progress)
         task = progress.add_task(f"writing {to} {out}", total=None)
         try:
             written = write_scene(to, scene, out, layer)
         except (FormatError, ValueError, KeyError) as exc:
-            raise _fail(str(exc).strip("'\"")) from None
+            raise fail(str(exc).strip("'\"")) from None
         progress.update(task, completed=1, total=1)
     console.print(f"wrote {len(written)} file(s) to {out}")
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()

@@ -1,0 +1,21 @@
+"""The ``labelpilot`` command line (Typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from labelpilot.cli import admin_commands, file_commands
+
+app = typer.Typer(
+    help="LabelPilot: label autonomous-driving sensor sequences for the most correct shapes per Euro.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(file_commands.inspect)
+app.command()(file_commands.convert)
+app.command()(admin_commands.init)
+app.add_typer(admin_commands.users_app, name="users")
+app.add_typer(admin_commands.tokens_app, name="tokens")
+app.add_typer(admin_commands.projects_app, name="projects")
+
+__all__ = ["app"]
