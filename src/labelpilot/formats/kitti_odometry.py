@@ -1,7 +1,7 @@
 """KITTI odometry: Velodyne sweeps with ego poses (no labels), in two layouts.
 
 (a) a folder of numbered PCD clouds, as in data/sample/kitti-odometry-00:
-    ``clouds/<i>.pcd``, ``calib.txt`` (P0..P3, Tr), and poses either from a ground-truth file with
+    ``clouds/<i>.pcd`` (or compact ``clouds/<i>.npz``, encoding ``cm-npz``), ``calib.txt`` (P0..P3, Tr), and poses either from a ground-truth file with
     times (``*_with_time.txt``: time in seconds + 12 numbers per line, row i = cloud i; preferred)
     or from ``poses_sova/<i>.txt`` (one 12-number line each). Frame times come from the
     ground-truth file, else 10 Hz.
@@ -145,9 +145,13 @@ def _read_cloud_folder(folder: Path, sequence: str | None) -> Scene:
         raise FormatError(
             folder, f"this folder holds sequence {name!r} only, not {sequence!r}", field="sequence"
         )
+    encoding = "pcd"
     sweeps = numbered_files(folder / "clouds", ".pcd")
     if not sweeps:
-        raise FormatError(folder / "clouds", "no .pcd clouds found", field="sweeps")
+        # the bundled demo drive keeps its sweeps compact (see formats.compact_sweeps)
+        encoding, sweeps = "cm-npz", numbered_files(folder / "clouds", ".npz")
+    if not sweeps:
+        raise FormatError(folder / "clouds", "no .pcd (or .npz) clouds found", field="sweeps")
     calib = read_odometry_calib(folder / "calib.txt")
     gt_files = sorted(folder.glob("*_with_time.txt"))
     poses: PoseFile | None = None
@@ -163,7 +167,7 @@ def _read_cloud_folder(folder: Path, sequence: str | None) -> Scene:
         note = "no poses: the ego is taken as still"
     times_path = gt_files[0] if gt_files else None
     return _scene(
-        _Sequence(name, folder / "clouds", sweeps, "pcd", calib, {}, poses, note, times, times_path)
+        _Sequence(name, folder / "clouds", sweeps, encoding, calib, {}, poses, note, times, times_path)
     )
 
 

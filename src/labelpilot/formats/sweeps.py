@@ -5,6 +5,7 @@ Encodings (``BlobRef.encoding``):
 - ``kitti-bin``: KITTI velodyne ``.bin``, little-endian float32 records x, y, z, intensity.
 - ``av2-feather``: an Argoverse 2 lidar feather (x, y, z float16, intensity uint8, plus columns not read).
 - ``npy``: a NumPy ``.npy`` array, N x 4 (or N x 3: intensity taken as 0).
+- ``cm-npz``: centimetre deltas in a compressed ``.npz`` (see ``labelpilot.formats.compact_sweeps``).
 
 A blob's url is a local path (optionally ``file://``); remote URLs arrive later through
 ``local_path``, the one place that turns a url into something to open.
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 from numpy.typing import NDArray
 
+from labelpilot.formats.compact_sweeps import decode_cm_npz, encode_cm_npz
 from labelpilot.formats.errors import FormatError
 from labelpilot.formats.pcd import read_pcd, write_pcd
 from labelpilot.formats.staging import staged_file
@@ -27,7 +29,7 @@ from labelpilot.scenes import BlobRef
 
 PointArray = NDArray[np.float32]
 
-WRITABLE_ENCODINGS = ("kitti-bin", "npy", "pcd")
+WRITABLE_ENCODINGS = ("kitti-bin", "npy", "pcd", "cm-npz")
 AV2_COLUMNS = ("x", "y", "z", "intensity")
 
 
@@ -87,7 +89,11 @@ def read_sweep(ref: BlobRef) -> PointArray:
         return read_av2_feather(path)
     if ref.encoding == "npy":
         return read_npy(path)
-    raise ValueError(f"unknown sweep encoding {ref.encoding!r} (known: pcd, kitti-bin, av2-feather, npy)")
+    if ref.encoding == "cm-npz":
+        return decode_cm_npz(path)
+    raise ValueError(
+        f"unknown sweep encoding {ref.encoding!r} (known: pcd, kitti-bin, av2-feather, npy, cm-npz)"
+    )
 
 
 def write_sweep(points: NDArray[np.floating], path: Path, encoding: str) -> BlobRef:
@@ -105,6 +111,8 @@ def write_sweep(points: NDArray[np.floating], path: Path, encoding: str) -> Blob
     elif encoding == "npy":
         with staged_file(path) as tmp, tmp.open("wb") as f:
             np.save(f, data, allow_pickle=False)
+    elif encoding == "cm-npz":
+        encode_cm_npz(data, path)
     else:
         raise ValueError(
             f"cannot write sweep encoding {encoding!r} (writable: {', '.join(WRITABLE_ENCODINGS)})"
