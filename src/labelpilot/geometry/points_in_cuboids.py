@@ -12,7 +12,7 @@ dense 12M-point transform into a few thousand local tests per box.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -54,9 +54,10 @@ def _half_extents(sizes: FloatArray, margin: float) -> FloatArray:
 
 def points_in_cuboid(points: ArrayLike, cuboid: Cuboid, margin: float = 0.0) -> BoolArray:
     """(N,) mask of the points (N x 3, same frame as the cuboid) inside the cuboid."""
-    p = _as_points(points)
-    rotation = np.asarray(cuboid.rotation.as_matrix(), dtype=np.float64)
-    return _inside_box(p, cuboid.center, rotation, _half_extents(cuboid.size, margin))
+    inside: BoolArray = points_in_cuboids(
+        points, CuboidBatch.from_cuboids([cuboid]), margin, prefilter=False
+    )[0]
+    return inside
 
 
 def _candidates_kdtree(
@@ -83,20 +84,29 @@ def _inside_per_box(
     points: FloatArray, cuboids: CuboidBatch, margin: float, prefilter: bool | None
 ) -> Iterator[tuple[int, IndexArray | None, BoolArray]]:
     """For each box: its candidate point indices (None = all) and which of them are inside."""
-    if len(cuboids) == 0 or len(points) == 0:
+    # Sweeps can hold NaN or inf returns; such points are inside nothing and must not reach
+    # the k-d tree or the matrix product (inf * 0 is NaN, with a warning).
+    finite = np.all(np.isfinite(points), axis=1)
+    original_index: IndexArray | None = None if finite.all() else np.flatnonzero(finite)
+    usable = points if original_index is None else points[original_index]
+    if len(cuboids) == 0 or len(usable) == 0:
         for m in range(len(cuboids)):
             yield m, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.bool_)
         return
     half = _half_extents(cuboids.sizes, margin)
     rotations = cuboids.rotation_matrices()
-    if _use_prefilter(len(points), len(cuboids), prefilter):
-        candidates = _candidates_kdtree(points, cuboids, half)
+    candidates: Iterable[tuple[int, IndexArray | None]]
+    if _use_prefilter(len(usable), len(cuboids), prefilter):
+        candidates = _candidates_kdtree(usable, cuboids, half)
     else:
         # Every box tests every point; None stands for 'all points' and avoids an index copy.
         candidates = ((m, None) for m in range(len(cuboids)))
     for m, idx in candidates:
-        subset = points if idx is None else points[idx]
-        yield m, idx, _inside_box(subset, cuboids.centers[m], rotations[m], half[m])
+        subset = usable if idx is None else usable[idx]
+        inside = _inside_box(subset, cuboids.centers[m], rotations[m], half[m])
+        if original_index is not None:
+            idx = original_index if idx is None else original_index[idx]
+        yield m, idx, inside
 
 
 def points_in_cuboids(

@@ -25,6 +25,9 @@ def _as_intrinsics(K: ArrayLike) -> FloatArray:
     k = np.asarray(K, dtype=np.float64)
     if k.shape != (3, 3):
         raise ValueError(f"the camera matrix K must be 3 x 3, got shape {k.shape}")
+    # Depth tests use z directly, which is only the projective depth when the last row is 0 0 1.
+    if not np.allclose(k[2], [0.0, 0.0, 1.0]):
+        raise ValueError(f"the last row of the camera matrix K must be 0 0 1, got {k[2].tolist()}")
     return k
 
 
@@ -46,15 +49,15 @@ def project_points(
 ) -> tuple[FloatArray, BoolArray]:
     """Pixel coordinates (N, 2) of camera-frame points (N, 3) and which are in front.
 
-    Points closer than ``min_depth`` (or behind the camera) get NaN coordinates: their
-    projection is meaningless and a NaN cannot be drawn or counted by accident.
+    Points closer than ``min_depth`` (or behind the camera, or not finite) get NaN coordinates:
+    their projection is meaningless and a NaN cannot be drawn or counted by accident.
     """
     p = np.asarray(points_cam, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] != 3:
         raise ValueError(f"points must be N x 3, got shape {p.shape}")
     k = _as_intrinsics(K)
     depth = _check_min_depth(min_depth)
-    in_front: BoolArray = p[:, 2] >= depth
+    in_front: BoolArray = (p[:, 2] >= depth) & np.all(np.isfinite(p), axis=1)
     uv = np.full((len(p), 2), np.nan)
     uv[in_front] = _pinhole(p[in_front], k)
     return uv, in_front
