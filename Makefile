@@ -34,7 +34,7 @@ pytest: install
 test: lint typecheck pytest
 
 bench: install
-	$(BIN)/python benchmarks/bench_geometry.py
+	$(BIN)/python benchmarks/bench_core.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

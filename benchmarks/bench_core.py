@@ -1,9 +1,13 @@
-"""Timing of the geometry hot paths on real data.
+"""Timing of the core's hot paths on real data: geometry and import.
 
-    .venv/bin/python benchmarks/bench_geometry.py [--data-dir DIR] [--repeat N] [--json OUT]
+    .venv/bin/python benchmarks/bench_core.py [--data-dir DIR] [--repeat N] [--json OUT]
 
 - points in cuboids: a real KITTI odometry sweep (~120k points) against 100 boxes placed on it;
-- IoU: 1000 x 1000 realistic boxes (ground truth against jittered detections), matrix and aligned pairs.
+- IoU: 1000 x 1000 realistic boxes (ground truth against jittered detections), matrix and aligned pairs;
+- import: the largest KITTI tracking sequence in DIR (labels, detections, tracker output, poses) and the
+  KITTI odometry drive with all its sweeps decoded.
+
+DIR defaults to ../shared/data when present (the full data set), else the bundled data/sample.
 
 Each case runs ``repeat`` times and reports the median in milliseconds. Every benchmark is a
 function ``(data_dir, repeat) -> {case: median ms}`` listed in BENCHMARKS; ``run`` runs them all,
@@ -23,6 +27,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from labelpilot.formats import read_scene
+from labelpilot.formats.pcd import read_pcd
+from labelpilot.formats.sweeps import read_sweep
 from labelpilot.geometry import (
     CuboidBatch,
     bev_iou,
@@ -33,9 +40,10 @@ from labelpilot.geometry import (
     points_in_cuboids,
 )
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEFAULT_DATA_DIR = SHARED_DATA if SHARED_DATA.is_dir() else REPO / "data" / "sample"
 KITTI_SWEEP = Path("kitti-odometry-00") / "clouds" / "0.pcd"
-PCD_DATA_LINE = b"DATA binary\n"
 SEED = 20240601
 
 Benchmark = Callable[[Path, int], dict[str, float]]
@@ -53,22 +61,7 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
 
 
 def read_xyz_pcd(path: Path) -> np.ndarray:
-    """Points of a binary PCD whose fields are exactly x y z float32 (the KITTI sample's layout)."""
-    raw = path.read_bytes()
-    header_end = raw.find(PCD_DATA_LINE)
-    if header_end < 0:
-        raise ValueError(f"{path}: no 'DATA binary' line; only binary x y z PCDs are read here")
-    header = dict(
-        line.split(" ", 1)
-        for line in raw[:header_end].decode("ascii").splitlines()
-        if line and not line.startswith("#")
-    )
-    if header.get("FIELDS") != "x y z" or header.get("TYPE") != "F F F" or header.get("SIZE") != "4 4 4":
-        raise ValueError(f"{path}: expected float32 fields x y z, header says {header}")
-    points = np.frombuffer(raw, dtype="<f4", offset=header_end + len(PCD_DATA_LINE)).reshape(-1, 3)
-    if len(points) != int(header["POINTS"]):
-        raise ValueError(f"{path}: header promises {header['POINTS']} points, data holds {len(points)}")
-    return points.astype(np.float64)
+    return np.asarray(read_pcd(path)[:, :3], dtype=np.float64)
 
 
 def boxes_on_points(points: np.ndarray, count: int, rng: np.random.Generator) -> CuboidBatch:
@@ -129,7 +122,37 @@ def bench_iou(data_dir: Path, repeat: int) -> dict[str, float]:
     }
 
 
-BENCHMARKS: list[Benchmark] = [bench_points_in_cuboids, bench_iou]
+def _largest_kitti_sequence(root: Path) -> str:
+    labels = sorted((root / "training" / "label_02").glob("*.txt"), key=lambda p: p.stat().st_size)
+    if not labels:
+        raise FileNotFoundError(f"{root}: no KITTI tracking label files")
+    return labels[-1].stem
+
+
+def bench_import(data_dir: Path, repeat: int) -> dict[str, float]:
+    root = data_dir / "kitti-tracking"
+    sequence = _largest_kitti_sequence(root)
+    scene = read_scene("kitti-tracking", root, sequence)
+    shapes = sum(layer.shape_count() for layer in scene.layers.values())
+    key = f"import kitti-tracking {sequence} ({len(scene.frames)} frames, {shapes} shapes in all layers)"
+    results = {key: median_ms(lambda: read_scene("kitti-tracking", root, sequence), repeat)}
+    drive = next(
+        (d for d in (data_dir / "kitti-odometry-00-demo", data_dir / "kitti-odometry-00") if d.is_dir()), None
+    )
+    if drive is not None:
+        odometry = read_scene("kitti-odometry", drive)
+
+        def import_with_sweeps() -> None:
+            for frame in read_scene("kitti-odometry", drive).frames:
+                if frame.lidar is not None:
+                    read_sweep(frame.lidar)
+
+        key = f"import kitti-odometry {drive.name} + decode {len(odometry.frames)} sweeps"
+        results[key] = median_ms(import_with_sweeps, max(1, repeat // 2))
+    return results
+
+
+BENCHMARKS: list[Benchmark] = [bench_points_in_cuboids, bench_iou, bench_import]
 
 
 def run(data_dir: Path, repeat: int = 5) -> dict[str, float]:
@@ -141,7 +164,7 @@ def run(data_dir: Path, repeat: int = 5) -> dict[str, float]:
 
 
 def print_table(results: dict[str, float], repeat: int) -> None:
-    table = Table(title=f"LabelPilot geometry benchmarks (median of {repeat} runs)")
+    table = Table(title=f"LabelPilot core benchmarks (median of {repeat} runs)")
     table.add_column("case")
     table.add_column("median ms", justify="right")
     for case, ms in results.items():
