@@ -22,8 +22,8 @@ run: install
 	$(BIN)/labelpilot inspect kitti-odometry $(SAMPLE)/kitti-odometry-00
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 typecheck: install
 	$(BIN)/mypy
