@@ -74,7 +74,9 @@ def build_scene(log: Path, first_frame: int = FIRST, count: int = COUNT) -> Scen
         if r["timestamp_ns"] in index_of:
             by_track.setdefault(r["track_uuid"], []).append(r)
     tracks: list[Track] = []
-    for n, (uuid, track_rows) in enumerate(sorted(by_track.items())):
+    for n, (uuid, all_rows) in enumerate(sorted(by_track.items())):
+        # every fifth long track loses two boxes, as if occluded: absent frames inside its life
+        track_rows = all_rows[:3] + all_rows[5:] if n % 5 == 2 and len(all_rows) > 8 else all_rows
         world = {
             index_of[r["timestamp_ns"]]: frames[index_of[r["timestamp_ns"]]].world_T_ego @ row_pose(r)
             for r in track_rows
@@ -97,6 +99,9 @@ def build_scene(log: Path, first_frame: int = FIRST, count: int = COUNT) -> Scen
             for r in track_rows
         }
         frame_attributes[first]["velocity"] = [1.25, -0.5, 0.0]
+        absent = sorted(set(range(first, present[-1] + 1)) - set(present))
+        if absent:  # a fact about a frame where the object has no box must survive too
+            frame_attributes[absent[0]] = {"reason": "occluded"}
         tracks.append(
             Track(
                 track_id=uuid,
@@ -329,3 +334,9 @@ def test_registry_round_trip_and_directory_reading(scene: Scene, tmp_path: Path)
         f.timestamp_us for f in scene.frames
     ]
     assert len(read_scene("openlabel", tmp_path, "named").frames) == len(scene.frames)
+
+
+def test_scene_without_frames_is_refused(scene: Scene, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no frames"):
+        openlabel.write(Scene(scene.name, []), tmp_path / "empty.json")
+    assert list(tmp_path.iterdir()) == []

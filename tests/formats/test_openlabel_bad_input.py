@@ -31,10 +31,11 @@ def original(scene: Scene, tmp_path_factory: pytest.TempPathFactory) -> Json:
 
 
 def first_object(document: Json) -> tuple[str, str, Json]:
-    """(frame key, uid, frame object) of the first object in the first frame that has objects."""
+    """(frame key, uid, frame object) of the first object with a cuboid."""
     for key, frame in document["openlabel"]["frames"].items():
         for uid, obj in (frame.get("objects") or {}).items():
-            return key, uid, obj
+            if "cuboid" in obj["object_data"]:
+                return key, uid, obj
     raise AssertionError("the export has no objects")
 
 

@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from kognic.openlabel.models import OpenLabelAnnotation
 from scipy.spatial.transform import Rotation
 
 from labelpilot.formats import openlabel
 from labelpilot.geometry import Pose
 from labelpilot.scenes import Scene
-from labelpilot.tracks import AnnotationLayer
-from tests.formats.test_openlabel import LOG, build_scene
+from labelpilot.tracks import AnnotationLayer, Box2D, Provenance, Track2D, TrackStatus
+from tests.formats.test_openlabel import LOG, build_scene, official_validator
 
 Json = dict[str, Any]
 
@@ -111,7 +112,7 @@ def test_cuboids_in_a_sensor_frame(scene: Scene, original: Json, tmp_path: Path)
     document = copy.deepcopy(original)
     for frame in document["openlabel"]["frames"].values():
         for obj in (frame.get("objects") or {}).values():
-            for cuboid in obj["object_data"]["cuboid"]:
+            for cuboid in obj["object_data"].get("cuboid", []):
                 v = cuboid["val"]
                 moved = sensor_T_ego @ Pose.from_quat_xyzw(v[3:7], v[:3])
                 cuboid["val"] = [*moved.translation, *moved.quat_xyzw, *v[7:]]
@@ -172,7 +173,7 @@ def test_differing_sizes_give_the_median_and_a_note(scene: Scene, original: Json
     )
     lengths: list[float] = []
     for number, frame in sorted(document["openlabel"]["frames"].items(), key=lambda kv: int(kv[0])):
-        if uid in (frame.get("objects") or {}):
+        if "cuboid" in (frame.get("objects") or {}).get(uid, {}).get("object_data", {}):
             val = frame["objects"][uid]["object_data"]["cuboid"][0]["val"]
             val[7] += 0.1 * int(number)
             lengths.append(val[7])
@@ -262,3 +263,48 @@ def test_bbox_2d_is_a_bbox_on_the_only_camera(scene: Scene, tmp_path: Path) -> N
     assert bbox["val"] == [140.25, 230.5, 79.5, 60.5]  # centre x, centre y, width, height
     back = openlabel.read(path).layer("work").tracks[0]
     assert back.frame_attributes[track.first_frame]["bbox_2d"] == corners
+
+
+def test_camera_only_tracks_round_trip(scene: Scene, tmp_path: Path) -> None:
+    camera = "ring_front_left"
+    boxes = {
+        2: Box2D(10.5, 20.25, 30.0, 40.0, score=0.75),
+        3: Box2D(12.0, 21.0, 31.5, 39.0),
+        6: Box2D(0.0, 0.0, 5.0, 5.0),
+    }
+    track_2d = Track2D(
+        "ped-7",
+        "PEDESTRIAN",
+        camera,
+        boxes,
+        Provenance("candidate", "mot"),
+        TrackStatus.CANDIDATE,
+        {"crowd": True},
+    )
+    layer = AnnotationLayer("auto:mot", [scene.layer("ground_truth").tracks[0]], [track_2d])
+    two_d = Scene(scene.name, scene.frames, scene.lidar, scene.cameras, {layer.name: layer})
+    (path,) = openlabel.write(two_d, tmp_path / "two_d.json")
+    document = json.loads(path.read_text())
+    assert list(official_validator().iter_errors(document)) == []
+    OpenLabelAnnotation.model_validate(document)
+    (back,) = openlabel.read(path).layer("auto:mot").tracks_2d
+    assert (back.track_id, back.label, back.camera, back.provenance, back.status, back.attributes) == (
+        "ped-7", "PEDESTRIAN", camera, Provenance("candidate", "mot"), TrackStatus.CANDIDATE, {"crowd": True}
+    )  # fmt: skip
+    assert back.boxes.keys() == boxes.keys()
+    for frame, box in boxes.items():
+        got = back.boxes[frame]
+        assert got.score == box.score
+        np.testing.assert_allclose(
+            [got.left, got.top, got.width, got.height], [box.left, box.top, box.width, box.height], atol=1e-12
+        )
+
+
+def test_frame_keys_with_leading_zeros(scene: Scene, original: Json, tmp_path: Path) -> None:
+    document = copy.deepcopy(original)
+    document["openlabel"]["frames"] = {f"{int(k):03d}": v for k, v in document["openlabel"]["frames"].items()}
+    back = read_back(document, tmp_path)
+    assert [f.timestamp_us for f in back.frames] == [f.timestamp_us for f in scene.frames]
+    assert [len(t.frames()) for t in back.layer("ground_truth")] == [
+        len(t.frames()) for t in scene.layer("ground_truth")
+    ]
