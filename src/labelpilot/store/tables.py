@@ -113,7 +113,7 @@ class FrameRow(Base):
     world_T_ego: Mapped[list[Any]] = mapped_column(JSON)  # 12 numbers, 3x4 row-major
     lidar_blob: Mapped[str | None] = mapped_column(String(500))  # key in the blob store (float32 x,y,z,i)
     lidar_points: Mapped[int | None] = mapped_column(Integer)
-    images: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # camera -> {key, media_type}
+    images: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # camera -> {key, media_type, ...}
 
 
 class LayerRow(Base):
@@ -145,6 +145,22 @@ class TrackRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Track2DRow(Base):
+    """A camera-only track (2D boxes per frame in one camera's image), e.g. MOT tracks, KITTI DontCare."""
+
+    __tablename__ = "tracks_2d"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120))  # the source's track id
+    label: Mapped[str] = mapped_column(String(80))
+    camera: Mapped[str] = mapped_column(String(80))
+    boxes: Mapped[dict[str, Any]] = mapped_column(JSON)  # frame -> [left, top, width, height, score|null]
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provenance_kind: Mapped[str] = mapped_column(String(20))
+    provenance_source: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20))
 
 
 class KeyframeRow(Base):
