@@ -1,0 +1,162 @@
+"""Track edits. Each answers the track and its world-frame shapes in every frame of its life;
+a stale ``expected_version`` answers 409 with the current track."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from labelpilot.api.deps import CurrentActor, SessionDep
+from labelpilot.services import track_edits
+
+router = APIRouter(prefix="/api", tags=["tracks"])
+
+Pose = list[float] | dict[str, Any]
+POSE_HELP = "12 numbers (3x4 row-major world pose), {center, yaw} or {center, quat_xyzw}"
+
+
+class TrackCreate(BaseModel):
+    layer: str = Field(default="work", min_length=1, max_length=120)
+    label: str = Field(min_length=1, max_length=80)
+    size: list[float] = Field(min_length=3, max_length=3, description="length, width, height in metres")
+    keyframes: dict[int, Pose] | None = Field(default=None, description=f"frame -> pose: {POSE_HELP}")
+    stationary_pose: Pose | None = Field(default=None, description=POSE_HELP)
+    first_frame: int | None = None
+    last_frame: int | None = None
+    attributes: dict[str, str | int | float | bool] | None = None
+    task_id: int | None = None
+
+
+class Versioned(BaseModel):
+    expected_version: int
+    task_id: int | None = None
+
+
+class TrackUpdate(Versioned):
+    label: str | None = Field(default=None, min_length=1, max_length=80)
+    attributes: dict[str, str | int | float | bool] | None = None
+    size: list[float] | None = Field(default=None, min_length=3, max_length=3)
+
+
+class KeyframeSet(Versioned):
+    pose: Pose = Field(description=POSE_HELP)
+
+
+class MakeStationary(Versioned):
+    pose: Pose | None = Field(
+        default=None, description=f"default: a robust pose from the keyframes; {POSE_HELP}"
+    )
+
+
+class MakeMoving(Versioned):
+    keyframes: dict[int, Pose] | None = None
+
+
+@router.post("/scenes/{scene_id}/tracks", status_code=201)
+def create_track(
+    scene_id: int, body: TrackCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    result = track_edits.create_track(
+        session,
+        actor,
+        scene_id,
+        body.layer,
+        body.label,
+        body.size,
+        keyframes=body.keyframes,
+        stationary_pose=body.stationary_pose,
+        first_frame=body.first_frame,
+        last_frame=body.last_frame,
+        attributes=body.attributes,
+        task_id=body.task_id,
+    )
+    return result.to_json()
+
+
+@router.patch("/tracks/{track_id}")
+def update_track(
+    track_id: int, body: TrackUpdate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    result = track_edits.update_track(
+        session,
+        actor,
+        track_id,
+        body.expected_version,
+        label=body.label,
+        attributes=body.attributes,
+        size=body.size,
+        task_id=body.task_id,
+    )
+    return result.to_json()
+
+
+@router.put("/tracks/{track_id}/keyframes/{frame}")
+def set_keyframe(
+    track_id: int, frame: int, body: KeyframeSet, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    result = track_edits.set_keyframe(
+        session, actor, track_id, body.expected_version, frame, body.pose, task_id=body.task_id
+    )
+    return result.to_json()
+
+
+@router.delete("/tracks/{track_id}/keyframes/{frame}")
+def delete_keyframe(
+    track_id: int,
+    frame: int,
+    expected_version: int,
+    session: SessionDep,
+    actor: CurrentActor,
+    task_id: int | None = None,
+) -> dict[str, Any]:
+    result = track_edits.delete_keyframe(session, actor, track_id, expected_version, frame, task_id=task_id)
+    return result.to_json()
+
+
+@router.post("/tracks/{track_id}/stationary")
+def make_stationary(
+    track_id: int, body: MakeStationary, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    result = track_edits.make_stationary(
+        session, actor, track_id, body.expected_version, body.pose, task_id=body.task_id
+    )
+    return result.to_json()
+
+
+@router.post("/tracks/{track_id}/moving")
+def make_moving(track_id: int, body: MakeMoving, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    result = track_edits.make_moving(
+        session, actor, track_id, body.expected_version, body.keyframes, task_id=body.task_id
+    )
+    return result.to_json()
+
+
+@router.post("/tracks/{track_id}/confirm")
+def confirm_candidate(
+    track_id: int, body: Versioned, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    return track_edits.confirm_candidate(
+        session, actor, track_id, body.expected_version, task_id=body.task_id
+    ).to_json()
+
+
+@router.post("/tracks/{track_id}/reject")
+def reject_candidate(
+    track_id: int, body: Versioned, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    return track_edits.reject_candidate(
+        session, actor, track_id, body.expected_version, task_id=body.task_id
+    ).to_json()
+
+
+@router.delete("/tracks/{track_id}")
+def delete_track(
+    track_id: int,
+    expected_version: int,
+    session: SessionDep,
+    actor: CurrentActor,
+    task_id: int | None = None,
+) -> dict[str, Any]:
+    return track_edits.delete_track(session, actor, track_id, expected_version, task_id=task_id).to_json()
