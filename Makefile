@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SAMPLE := data/sample
+PORT ?= 8000
 
 .PHONY: install run test lint typecheck pytest bench clean
 
@@ -16,10 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Until the server exists (issue 3), `make run` shows what the bundled sample holds.
+# The embedded demo: SQLite and local blobs under .labelpilot/, the bundled sample scenes, demo logins.
 run: install
-	$(BIN)/labelpilot inspect kitti-tracking $(SAMPLE)/kitti-tracking --sequence 0001
-	$(BIN)/labelpilot inspect kitti-odometry $(SAMPLE)/kitti-odometry-00
+	$(BIN)/labelpilot demo --host 127.0.0.1 --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks tools
