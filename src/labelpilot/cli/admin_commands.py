@@ -11,6 +11,7 @@ from labelpilot.cli.common import console, database, fail
 from labelpilot.services import accounts, projects
 from labelpilot.services.actors import SYSTEM, Role
 from labelpilot.settings import Settings
+from labelpilot.store.blobs import redacted_url
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage personal API tokens.", no_args_is_help=True)
@@ -26,7 +27,7 @@ def init() -> None:
     with database(settings):
         pass
     console.print(f"database ready: {settings.resolved_database_url}")
-    console.print(f"blob store: {settings.resolved_blob_root}")
+    console.print(f"blob store: {redacted_url(settings.resolved_blob_root)}")
 
 
 def _read_password(from_stdin: bool) -> str | None:
