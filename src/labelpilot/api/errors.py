@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from labelpilot.services.errors import (
     ConflictError,
@@ -49,6 +50,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """The framework's own errors (unknown route, wrong method, unreadable body) in the same shape."""
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPLOAD_PATH_SUFFIX = "/upload"
@@ -25,19 +27,33 @@ class BodySizeLimit:
                 await _too_large(send, limit)
                 return
         received = 0
+        exceeded = False
+        response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                raise BodyTooLargeError(limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLargeError(limit)
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except BodyTooLargeError:
+        async def guarded_send(message: Message) -> None:
+            # Frameworks catch errors of body parsing and answer 400 themselves; once the limit was
+            # hit, that answer is dropped and replaced by the 413 below.
+            nonlocal response_started
+            if exceeded and not response_started:
+                return
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(BodyTooLargeError):
+            await self.app(scope, limited_receive, guarded_send)
+        if exceeded and not response_started:
             await _too_large(send, limit)
 
 

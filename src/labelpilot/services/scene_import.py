@@ -34,7 +34,7 @@ from labelpilot.services.events import record_event
 from labelpilot.services.scene_access import MANAGERS, image_key, lidar_key, scene_prefix
 from labelpilot.services.track2d_codec import track2d_to_row
 from labelpilot.store.blobs import BlobStore
-from labelpilot.store.tables import FrameRow, KeyframeRow, LayerRow, SceneRow, SensorRow, TrackRow
+from labelpilot.store.tables import FrameRow, KeyframeRow, LayerRow, SceneRow, SensorRow, Track2DRow, TrackRow
 from labelpilot.tracks import AnnotationLayer
 
 ProgressCallback = Callable[[int, int], None]
@@ -63,6 +63,56 @@ def _scene_name(name: str | None, scene: Scene) -> str:
     if not chosen or len(chosen) > MAX_SCENE_NAME:
         raise InvalidError(f"a scene name needs 1 to {MAX_SCENE_NAME} characters", field="name")
     return chosen
+
+
+def _max_length(column: Any) -> int:
+    length = getattr(column.type, "length", None)
+    assert isinstance(length, int)
+    return length
+
+
+def _check_names(scene: Scene) -> None:
+    """Names the data brings must fit their columns; say which one does not (never a database error)."""
+    checks: list[tuple[str, str, int]] = []
+    sensor_names = ([scene.lidar.name] if scene.lidar else []) + list(scene.cameras)
+    checks += [("sensor name", n, _max_length(SensorRow.__table__.c.name)) for n in sensor_names]
+    for layer in scene.layers.values():
+        checks.append(("layer name", layer.name, _max_length(LayerRow.__table__.c.name)))
+        for track in layer.tracks:
+            checks.append(
+                (
+                    f"track id in layer {layer.name[:40]!r}",
+                    track.track_id,
+                    _max_length(TrackRow.__table__.c.key),
+                )
+            )
+            checks.append(
+                (
+                    f"class of track {track.track_id[:40]!r}",
+                    track.label,
+                    _max_length(TrackRow.__table__.c.label),
+                )
+            )
+        for track2d in layer.tracks_2d:
+            checks.append(
+                (
+                    f"2D track id in layer {layer.name[:40]!r}",
+                    track2d.track_id,
+                    _max_length(Track2DRow.__table__.c.key),
+                )
+            )
+            checks.append(
+                (
+                    f"class of 2D track {track2d.track_id[:40]!r}",
+                    track2d.label,
+                    _max_length(Track2DRow.__table__.c.label),
+                )
+            )
+    for what, value, limit in checks:
+        if not value or len(value) > limit or "\x00" in value:
+            raise InvalidError(
+                f"the {what} {value[:200]!r} must have 1 to {limit} characters and no NUL", field=what
+            )
 
 
 def _sensor_rows(scene_id: int, scene: Scene) -> list[SensorRow]:
@@ -218,6 +268,7 @@ def import_scene(
     """
     require_role(session, actor, project_id, MANAGERS)
     scene = _read(format_name, Path(path), sequence)
+    _check_names(scene)
     scene_row = SceneRow(
         project_id=project_id,
         name=_scene_name(name, scene),

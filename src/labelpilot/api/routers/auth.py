@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from labelpilot.api.deps import SESSION_COOKIE, CurrentActor, SessionDep, app_state
+from labelpilot.api.params import Text
 from labelpilot.services import accounts
 from labelpilot.services.actors import Actor
 
@@ -13,8 +14,8 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 class LoginRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=80)
+    password: Text = Field(min_length=1, max_length=200)
 
 
 class UserOut(BaseModel):
@@ -29,7 +30,7 @@ class LoginOut(BaseModel):
 
 
 class TokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=80)
+    name: Text = Field(min_length=1, max_length=80)
 
 
 class TokenOut(BaseModel):

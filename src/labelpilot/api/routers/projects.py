@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from labelpilot.api.deps import CurrentActor, SessionDep
+from labelpilot.api.params import IdPath, NamePath, Text
 from labelpilot.services import projects
 from labelpilot.services.actors import Role
 
@@ -19,7 +20,7 @@ class ProjectOut(BaseModel):
 
 
 class ProjectCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
 
 
 class MemberOut(BaseModel):
@@ -44,19 +45,19 @@ def create_project(body: ProjectCreate, session: SessionDep, actor: CurrentActor
 
 
 @router.get("/{project_id}", response_model=ProjectOut)
-def get_project(project_id: int, session: SessionDep, actor: CurrentActor) -> ProjectOut:
+def get_project(project_id: IdPath, session: SessionDep, actor: CurrentActor) -> ProjectOut:
     view = projects.get_project(session, actor, project_id)
     return ProjectOut(id=view.id, name=view.name, role=view.role)
 
 
 @router.get("/{project_id}/members", response_model=list[MemberOut])
-def list_members(project_id: int, session: SessionDep, actor: CurrentActor) -> list[MemberOut]:
+def list_members(project_id: IdPath, session: SessionDep, actor: CurrentActor) -> list[MemberOut]:
     return [MemberOut(name=n, role=r) for n, r in projects.list_members(session, actor, project_id)]
 
 
 @router.put("/{project_id}/members/{user_name}", response_model=MemberOut)
 def set_member(
-    project_id: int, user_name: str, body: MemberSet, session: SessionDep, actor: CurrentActor
+    project_id: IdPath, user_name: NamePath, body: MemberSet, session: SessionDep, actor: CurrentActor
 ) -> MemberOut:
     projects.set_member(session, actor, project_id, user_name, body.role)
     return MemberOut(name=user_name, role=body.role.value)

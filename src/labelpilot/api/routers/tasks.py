@@ -2,52 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from labelpilot.api.deps import CurrentActor, SessionDep
+from labelpilot.api.params import BodyId, IdPath, IdQuery, Int32, Text, Version
 from labelpilot.services import tasks
 
 router = APIRouter(prefix="/api", tags=["tasks"])
 
 
 class TaskCreate(BaseModel):
-    scene_id: int
-    kind: str = Field(default="annotate", description="annotate | review | practice")
-    layer: str = Field(default="work", min_length=1, max_length=120)
-    assignee: str | None = Field(default=None, max_length=80)
-    priority: int = 0
+    scene_id: BodyId
+    kind: Text = Field(default="annotate", description="annotate | review | practice")
+    layer: Text = Field(default="work", min_length=1, max_length=120)
+    assignee: Text | None = Field(default=None, max_length=80)
+    priority: Int32 = 0
 
 
 class TaskAssign(BaseModel):
-    user: str | None = Field(default=None, max_length=80, description="user name; null unassigns")
-    expected_version: int | None = None
+    user: Text | None = Field(default=None, max_length=80, description="user name; null unassigns")
+    expected_version: Version | None = None
 
 
 class TaskTransition(BaseModel):
-    expected_version: int | None = None
+    expected_version: Version | None = None
 
 
 class TaskReview(BaseModel):
     accept: bool
-    comment: str = Field(default="", max_length=4000)
-    expected_version: int | None = None
+    comment: Text = Field(default="", max_length=4000)
+    expected_version: Version | None = None
 
 
 class NextTaskRequest(BaseModel):
-    project_id: int | None = None
+    project_id: BodyId | None = None
 
 
 @router.get("/projects/{project_id}/tasks")
 def list_tasks(
-    project_id: int,
+    project_id: IdPath,
     session: SessionDep,
     actor: CurrentActor,
     mine: bool = False,
-    state: str | None = None,
-    scene_id: int | None = None,
+    state: Annotated[Text | None, Query(max_length=40)] = None,
+    scene_id: IdQuery = None,
 ) -> list[dict[str, Any]]:
     views = tasks.list_tasks(session, actor, project_id, mine=mine, state=state, scene_id=scene_id)
     return [v.to_json() for v in views]
@@ -55,7 +56,7 @@ def list_tasks(
 
 @router.post("/projects/{project_id}/tasks", status_code=201)
 def create_task(
-    project_id: int, body: TaskCreate, session: SessionDep, actor: CurrentActor
+    project_id: IdPath, body: TaskCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     view = tasks.create_task(
         session, actor, project_id, body.scene_id, body.kind, body.layer, body.assignee, body.priority
@@ -72,12 +73,14 @@ def next_task(body: NextTaskRequest, session: SessionDep, actor: CurrentActor) -
 
 
 @router.get("/tasks/{task_id}")
-def get_task(task_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def get_task(task_id: IdPath, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     return tasks.get_task(session, actor, task_id).to_json()
 
 
 @router.post("/tasks/{task_id}/assign")
-def assign_task(task_id: int, body: TaskAssign, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def assign_task(
+    task_id: IdPath, body: TaskAssign, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
     return tasks.assign_task(
         session, actor, task_id, body.user, expected_version=body.expected_version
     ).to_json()
@@ -85,20 +88,22 @@ def assign_task(task_id: int, body: TaskAssign, session: SessionDep, actor: Curr
 
 @router.post("/tasks/{task_id}/start")
 def start_task(
-    task_id: int, body: TaskTransition, session: SessionDep, actor: CurrentActor
+    task_id: IdPath, body: TaskTransition, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     return tasks.start_task(session, actor, task_id, expected_version=body.expected_version).to_json()
 
 
 @router.post("/tasks/{task_id}/submit")
 def submit_task(
-    task_id: int, body: TaskTransition, session: SessionDep, actor: CurrentActor
+    task_id: IdPath, body: TaskTransition, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     return tasks.submit_task(session, actor, task_id, expected_version=body.expected_version).to_json()
 
 
 @router.post("/tasks/{task_id}/review")
-def review_task(task_id: int, body: TaskReview, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def review_task(
+    task_id: IdPath, body: TaskReview, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
     view = tasks.review_task(
         session, actor, task_id, body.accept, body.comment, expected_version=body.expected_version
     )

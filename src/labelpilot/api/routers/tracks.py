@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from labelpilot.api.deps import CurrentActor, SessionDep
+from labelpilot.api.params import BodyId, FrameNumber, FramePath, IdPath, IdQuery, Text, Version, VersionQuery
 from labelpilot.services import track_edits
 
 router = APIRouter(prefix="/api", tags=["tracks"])
@@ -18,25 +19,25 @@ POSE_HELP = "12 numbers (3x4 row-major world pose), {center, yaw} or {center, qu
 
 
 class TrackCreate(BaseModel):
-    layer: str = Field(default="work", min_length=1, max_length=120)
-    label: str = Field(min_length=1, max_length=80)
+    layer: Text = Field(default="work", min_length=1, max_length=120)
+    label: Text = Field(min_length=1, max_length=80)
     size: list[float] = Field(min_length=3, max_length=3, description="length, width, height in metres")
-    keyframes: dict[int, Pose] | None = Field(default=None, description=f"frame -> pose: {POSE_HELP}")
+    keyframes: dict[FrameNumber, Pose] | None = Field(default=None, description=f"frame -> pose: {POSE_HELP}")
     stationary_pose: Pose | None = Field(default=None, description=POSE_HELP)
-    first_frame: int | None = None
-    last_frame: int | None = None
-    attributes: dict[str, str | int | float | bool] | None = None
-    task_id: int | None = None
+    first_frame: FrameNumber | None = None
+    last_frame: FrameNumber | None = None
+    attributes: dict[Text, Text | int | float | bool] | None = None
+    task_id: BodyId | None = None
 
 
 class Versioned(BaseModel):
-    expected_version: int
-    task_id: int | None = None
+    expected_version: Version
+    task_id: BodyId | None = None
 
 
 class TrackUpdate(Versioned):
-    label: str | None = Field(default=None, min_length=1, max_length=80)
-    attributes: dict[str, str | int | float | bool] | None = None
+    label: Text | None = Field(default=None, min_length=1, max_length=80)
+    attributes: dict[Text, Text | int | float | bool] | None = None
     size: list[float] | None = Field(default=None, min_length=3, max_length=3)
 
 
@@ -51,12 +52,12 @@ class MakeStationary(Versioned):
 
 
 class MakeMoving(Versioned):
-    keyframes: dict[int, Pose] | None = None
+    keyframes: dict[FrameNumber, Pose] | None = None
 
 
 @router.post("/scenes/{scene_id}/tracks", status_code=201)
 def create_track(
-    scene_id: int, body: TrackCreate, session: SessionDep, actor: CurrentActor
+    scene_id: IdPath, body: TrackCreate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     result = track_edits.create_track(
         session,
@@ -77,7 +78,7 @@ def create_track(
 
 @router.patch("/tracks/{track_id}")
 def update_track(
-    track_id: int, body: TrackUpdate, session: SessionDep, actor: CurrentActor
+    track_id: IdPath, body: TrackUpdate, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     result = track_edits.update_track(
         session,
@@ -94,7 +95,7 @@ def update_track(
 
 @router.put("/tracks/{track_id}/keyframes/{frame}")
 def set_keyframe(
-    track_id: int, frame: int, body: KeyframeSet, session: SessionDep, actor: CurrentActor
+    track_id: IdPath, frame: FramePath, body: KeyframeSet, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     result = track_edits.set_keyframe(
         session, actor, track_id, body.expected_version, frame, body.pose, task_id=body.task_id
@@ -104,12 +105,12 @@ def set_keyframe(
 
 @router.delete("/tracks/{track_id}/keyframes/{frame}")
 def delete_keyframe(
-    track_id: int,
-    frame: int,
-    expected_version: int,
+    track_id: IdPath,
+    frame: FramePath,
+    expected_version: VersionQuery,
     session: SessionDep,
     actor: CurrentActor,
-    task_id: int | None = None,
+    task_id: IdQuery = None,
 ) -> dict[str, Any]:
     result = track_edits.delete_keyframe(session, actor, track_id, expected_version, frame, task_id=task_id)
     return result.to_json()
@@ -117,7 +118,7 @@ def delete_keyframe(
 
 @router.post("/tracks/{track_id}/stationary")
 def make_stationary(
-    track_id: int, body: MakeStationary, session: SessionDep, actor: CurrentActor
+    track_id: IdPath, body: MakeStationary, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     result = track_edits.make_stationary(
         session, actor, track_id, body.expected_version, body.pose, task_id=body.task_id
@@ -126,7 +127,9 @@ def make_stationary(
 
 
 @router.post("/tracks/{track_id}/moving")
-def make_moving(track_id: int, body: MakeMoving, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+def make_moving(
+    track_id: IdPath, body: MakeMoving, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
     result = track_edits.make_moving(
         session, actor, track_id, body.expected_version, body.keyframes, task_id=body.task_id
     )
@@ -135,7 +138,7 @@ def make_moving(track_id: int, body: MakeMoving, session: SessionDep, actor: Cur
 
 @router.post("/tracks/{track_id}/confirm")
 def confirm_candidate(
-    track_id: int, body: Versioned, session: SessionDep, actor: CurrentActor
+    track_id: IdPath, body: Versioned, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     return track_edits.confirm_candidate(
         session, actor, track_id, body.expected_version, task_id=body.task_id
@@ -144,7 +147,7 @@ def confirm_candidate(
 
 @router.post("/tracks/{track_id}/reject")
 def reject_candidate(
-    track_id: int, body: Versioned, session: SessionDep, actor: CurrentActor
+    track_id: IdPath, body: Versioned, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     return track_edits.reject_candidate(
         session, actor, track_id, body.expected_version, task_id=body.task_id
@@ -153,10 +156,10 @@ def reject_candidate(
 
 @router.delete("/tracks/{track_id}")
 def delete_track(
-    track_id: int,
-    expected_version: int,
+    track_id: IdPath,
+    expected_version: VersionQuery,
     session: SessionDep,
     actor: CurrentActor,
-    task_id: int | None = None,
+    task_id: IdQuery = None,
 ) -> dict[str, Any]:
     return track_edits.delete_track(session, actor, track_id, expected_version, task_id=task_id).to_json()
