@@ -14,6 +14,8 @@ scene_access.py, tasks.py, track_edit_store.py), written once below as rules:
 - Reviewers, managers and admins edit any layer but ground_truth without a task; an annotator edits
   only within their task in progress (and confirms its scene's candidates); a coach does not edit.
 - ground_truth is read-only for everyone but administrators.
+- Managers and admins run automation on a scene (others who see it get 403); whoever sees a scene sees
+  its guidance, and whoever sees a task its nudges.
 
 There is no export route yet; when one is added, the coverage test below fails until it has a row
 (rule: staff-only, like the service's export).
@@ -71,6 +73,7 @@ EDITORS = rule(200, ["rita", "meg", "root", "ann"])
 TRACK_CREATORS = rule(201, ["rita", "meg", "root", "ann"])
 GROUND_TRUTH_EDITORS = rule(200, ["root"])
 GROUND_TRUTH_CREATORS = rule(201, ["root"])
+AUTOMATION_RUNNERS = rule(200, ["meg", "root"], hidden_from=("otto", "abe"))
 # Everyone with a role gets their next task: ann has one (200); the others have none to take (204).
 NEXT_TASK = {**rule(204, [*MEMBERS, "root"]), "ann": 200}
 
@@ -210,6 +213,13 @@ ROWS: list[Row] = [
     ),
     Row("POST", TRACK + "/confirm", EDITORS, lambda w: Req("POST", f"/api/tracks/{(t := w.candidate())}/confirm", _edit(w, t))),
     Row("POST", TRACK + "/reject", EDITORS, lambda w: Req("POST", f"/api/tracks/{(t := w.candidate())}/reject", _edit(w, t))),
+    # automation and guidance
+    Row(
+        "POST", SCENE + "/autolabel", AUTOMATION_RUNNERS,
+        lambda w: Req("POST", f"/api/scenes/{w.scene_id}/autolabel", {"detector": "classic"}),
+    ),
+    Row("GET", SCENE + "/guidance", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/guidance")),
+    Row("GET", "/api/tasks/{task_id}/nudges", TASK_READERS, lambda w: Req("GET", f"/api/tasks/{w.ann_task}/nudges")),
 ]  # fmt: skip
 
 OUTSIDE_THE_SCHEMA = {("GET", "/")}

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from labelpilot import __version__
 from labelpilot.api.errors import install_error_handlers
 from labelpilot.api.limits import BodySizeLimit
-from labelpilot.api.routers import auth, home, projects, scenes, tasks, tracks
+from labelpilot.api.routers import auth, automation, home, projects, scenes, tasks, tracks
 from labelpilot.api.state import AppState
 from labelpilot.settings import Settings
 from labelpilot.store.blobs import BlobStore
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         blobs=BlobStore(settings.resolved_blob_root),
     )
     install_error_handlers(app)
-    for module in (home, auth, projects, scenes, tasks, tracks):
+    for module in (home, auth, projects, scenes, tasks, tracks, automation):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimit,

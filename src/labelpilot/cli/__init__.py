@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from labelpilot.cli import admin_commands, data_commands, demo, file_commands, server_commands
+from labelpilot.cli import (
+    admin_commands,
+    automation_commands,
+    data_commands,
+    demo,
+    file_commands,
+    server_commands,
+)
 
 app = typer.Typer(
     help="LabelPilot: label autonomous-driving sensor sequences for the most correct shapes per Euro.",
@@ -16,6 +23,8 @@ app.command()(file_commands.convert)
 app.command()(admin_commands.init)
 app.command("import")(data_commands.import_command)
 app.command("export")(data_commands.export_command)
+app.command("autolabel")(automation_commands.autolabel_command)
+app.command("guidance")(automation_commands.guidance_command)
 app.command()(server_commands.serve)
 app.command()(demo.demo)
 app.add_typer(admin_commands.users_app, name="users")

@@ -20,6 +20,8 @@ MAX_LABEL_LENGTH = 80
 MAX_ATTRIBUTE_NAME_LENGTH = 80
 GROUND_TRUTH = "ground_truth"
 AUTO_PREFIX = "auto:"
+CANDIDATES_PREFIX = "candidates:"
+"""Candidate tracks computed from an auto layer (automation.candidates): machine-made, like auto:*."""
 MAX_LAYER_NAME_LENGTH = 120
 # A rotation sent as 9 matrix numbers must be orthonormal to this tolerance (JSON round trips of
 # float64 matrices stay far below it; a hand-typed or scaled matrix does not).
@@ -138,4 +140,5 @@ def check_layer_name(name: Any, field: str = "layer") -> str:
 
 
 def is_auto_layer(name: str) -> bool:
-    return name.startswith(AUTO_PREFIX)
+    """A machine-made layer (auto:*, candidates:*): nobody edits it; its candidates are confirmed elsewhere."""
+    return name.startswith((AUTO_PREFIX, CANDIDATES_PREFIX))

@@ -1,0 +1,111 @@
+"""One step the editor offers a person: what to do, where, with which key, and what it saves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from labelpilot.guidance.costs import Price
+
+ActionKind = Literal[
+    "confirm_stationary",
+    "confirm_moving",
+    "measure",
+    "review_flag",
+    "reject_false_positive",
+    "look_at_missed",
+]
+View = Literal["bev", "side", "back", "top"]
+
+KEYS: dict[str, str] = {
+    "confirm_stationary": "s",
+    "confirm_moving": "Enter",
+    "measure": "m",
+    "review_flag": "f",
+    "reject_false_positive": "x",
+    "look_at_missed": "n",
+}
+"""The one key that does each action in the editor."""
+
+KIND_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(KEYS)}
+"""Breaks ties between equal priorities: confirming before measuring before reviewing."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """A next best action.
+
+    ``frame`` and ``view`` are where the editor opens it; ``keyframes`` are the frames to walk for a
+    moving candidate (empty otherwise). ``saves_seconds`` and ``cost_seconds`` are priced with the
+    effort model (``guidance.costs``), ``priority = saves_seconds / cost_seconds``. ``layer`` names
+    the layer the track is in (a built candidate layer is ``candidates:<auto layer>``) and
+    ``center_world`` where to look when there is no track (a missed object).
+    """
+
+    kind: ActionKind
+    reason: str
+    track_id: str | None
+    frame: int
+    view: str
+    keyframes: tuple[int, ...]
+    saves_seconds: float
+    priority: float
+    key: str
+    layer: str | None = None
+    cost_seconds: float = 0.0
+    center_world: tuple[float, float, float] | None = None
+
+    @classmethod
+    def priced(
+        cls,
+        kind: ActionKind,
+        price: Price,
+        *,
+        reason: str,
+        track_id: str | None,
+        frame: int,
+        view: View = "bev",
+        keyframes: Iterable[int] = (),
+        layer: str | None = None,
+        center_world: tuple[float, float, float] | None = None,
+    ) -> Action:
+        """An action of ``kind`` with its key, saving and priority taken from ``price``."""
+        return cls(
+            kind=kind,
+            reason=reason,
+            track_id=track_id,
+            frame=int(frame),
+            view=view,
+            keyframes=tuple(int(f) for f in keyframes),
+            saves_seconds=price.saves_seconds,
+            priority=round(price.priority, 6),
+            key=KEYS[kind],
+            layer=layer,
+            cost_seconds=price.cost_seconds,
+            center_world=center_world,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "reason": self.reason,
+            "track_id": self.track_id,
+            "frame": self.frame,
+            "view": self.view,
+            "keyframes": list(self.keyframes),
+            "saves_seconds": self.saves_seconds,
+            "priority": self.priority,
+            "key": self.key,
+            "layer": self.layer,
+            "cost_seconds": self.cost_seconds,
+            "center_world": None if self.center_world is None else list(self.center_world),
+        }
+
+
+def ranked(actions: Iterable[Action]) -> list[Action]:
+    """Highest priority first; equal priorities in a fixed order (kind, track, frame) so runs agree."""
+    return sorted(
+        actions,
+        key=lambda a: (-a.priority, KIND_ORDER[a.kind], a.layer or "", a.track_id or "", a.frame, a.reason),
+    )

@@ -1,0 +1,116 @@
+"""Actions for a person's confirmed tracks and the scene: measure, review a flag, look at a missed object.
+
+* **measure**: for each confirmed track not yet measured, one action per group of nearby frames
+  among its measurement views (``automation.measurement_view``): the length is measured from the
+  side, the width from the back, often at another frame;
+* **review_flag**: one per flag of ``automation.flags.track_flags`` (a jump, a yaw flip, lost point
+  support, a disagreement with the auto labels, an implausible size);
+* **look_at_missed**: one per ``automation.flags.missed_object_flags`` flag (points that no shape of
+  the work or candidate layers explains), only when lidar is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+
+from labelpilot.automation.flags import Flag, missed_object_flags, track_flags
+from labelpilot.automation.measurement_view import MeasurementView, measurement_views
+from labelpilot.automation.size_priors import SizePriors
+from labelpilot.automation.sweep_access import SweepSource
+from labelpilot.guidance.actions import Action
+from labelpilot.guidance.costs import look_at_missed_price, measure_price, review_flag_price
+from labelpilot.scenes import Scene
+from labelpilot.tracks import AnnotationLayer, Track
+
+SAME_VIEW_FRAMES = 3
+"""Measurement views at most this many frames apart are offered as one action."""
+_DIMENSION_ORDER = {"length": 0, "width": 1, "height": 2}
+
+
+def _nearby_groups(views: Sequence[MeasurementView], frames: int) -> list[list[MeasurementView]]:
+    """Views whose frames lie within ``frames`` of the previous one form one group (by frame)."""
+    groups: list[list[MeasurementView]] = []
+    for view in sorted(views, key=lambda v: (v.frame, v.dimension)):
+        if groups and view.frame - groups[-1][-1].frame <= frames:
+            groups[-1].append(view)
+        else:
+            groups.append([view])
+    return groups
+
+
+def measure_actions(
+    scene: Scene,
+    layer: str,
+    tracks: Sequence[Track],
+    sweeps: SweepSource | None = None,
+    measured: Set[str] = frozenset(),
+) -> list[Action]:
+    """Where to measure each track of ``tracks`` (of ``layer``) whose id is not in ``measured``.
+
+    Views a few frames apart (``SAME_VIEW_FRAMES``) look the same: they make one action, opened at
+    the best scoring of them, since the close-up views (top, side, back) are shown together.
+    """
+    actions: list[Action] = []
+    for track in tracks:
+        if track.track_id in measured or not track.frames():
+            continue
+        views = list(measurement_views(scene, track, sweeps).values())
+        for group in _nearby_groups(views, SAME_VIEW_FRAMES):
+            best = max(group, key=lambda v: (v.score, -v.frame))
+            dimensions = [v.dimension for v in sorted(group, key=lambda v: _DIMENSION_ORDER[v.dimension])]
+            actions.append(
+                Action.priced(
+                    "measure",
+                    measure_price(len(dimensions)),
+                    reason=f"measure the {' and '.join(dimensions)} of {track.label} here: {best.reason}",
+                    track_id=track.track_id,
+                    frame=best.frame,
+                    view=best.side,
+                    layer=layer,
+                )
+            )
+    return actions
+
+
+def _flag_action(flag: Flag, layer: str | None, life_frames: int) -> Action:
+    if flag.kind == "missed_object":
+        return Action.priced(
+            "look_at_missed",
+            look_at_missed_price(flag.severity),
+            reason=flag.message,
+            track_id=None,
+            frame=flag.frame,
+            center_world=flag.center_world,
+        )
+    return Action.priced(
+        "review_flag",
+        review_flag_price(flag.severity, life_frames),
+        reason=f"{flag.kind.replace('_', ' ')}: {flag.message}",
+        track_id=flag.track_id,
+        frame=flag.frame,
+        layer=layer,
+        center_world=flag.center_world,
+    )
+
+
+def flag_actions(
+    scene: Scene,
+    layer: str,
+    tracks: Sequence[Track],
+    auto_layers: Sequence[AnnotationLayer] = (),
+    sweeps: SweepSource | None = None,
+    priors: SizePriors | None = None,
+) -> list[Action]:
+    """One review action per flag on each track of ``tracks`` (of ``layer``)."""
+    actions: list[Action] = []
+    for track in tracks:
+        flags = track_flags(scene, track, auto_layers=auto_layers, sweeps=sweeps, priors=priors)
+        actions.extend(_flag_action(f, layer, len(track.frames())) for f in flags)
+    return actions
+
+
+def missed_actions(
+    scene: Scene, layers: Sequence[AnnotationLayer], sweeps: SweepSource, frames: Sequence[int] | None = None
+) -> list[Action]:
+    """One action per cluster of lidar points that no shape of ``layers`` explains (in ``frames``, default all)."""
+    return [_flag_action(f, None, 0) for f in missed_object_flags(scene, layers, sweeps, frames)]

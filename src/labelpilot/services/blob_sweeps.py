@@ -1,0 +1,118 @@
+"""Lidar points of a stored scene in the ego frame, read from the blob store and cached.
+
+A stored sweep (``FrameRow.lidar_blob``) is little-endian float32 x, y, z, intensity rows in the
+lidar frame, the KITTI ``.bin`` layout. Scenes loaded by ``scene_load.load_scene`` refer to those
+blobs as ``BlobRef(<key>, "f32-blob")``, which ``formats.sweeps`` cannot read (the key is relative
+to a blob store, not a file), so automation reads stored scenes through this SweepSource instead.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labelpilot.automation.sweep_access import PointArray
+from labelpilot.geometry import Pose
+from labelpilot.scenes import Scene
+from labelpilot.services.codec import pose_from_json
+from labelpilot.services.errors import InvalidError, NotFoundError
+from labelpilot.services.scene_load import SWEEP_BLOB_ENCODING
+from labelpilot.store.blobs import BlobStore
+from labelpilot.store.tables import FrameRow, SensorRow
+
+RECORD_BYTES = 16
+"""Four float32 per point."""
+DEFAULT_CAPACITY = 16
+"""Sweeps kept in memory: a ~120k-point sweep is ~2 MB, so the cache stays around 30 MB."""
+
+
+class BlobSweeps:
+    """``points_ego(frame)`` for a stored scene: (N, 4) float32 in the ego frame, or None without a sweep.
+
+    ``keys[f]`` is frame f's blob key (None: no sweep); ``ego_T_lidar`` moves lidar points into the
+    ego frame (None or identity: they already are). The last ``capacity`` sweeps read stay cached.
+    """
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        keys: Sequence[str | None],
+        ego_T_lidar: Pose | None,
+        capacity: int = DEFAULT_CAPACITY,
+    ) -> None:
+        self._blobs = blobs
+        self._keys = list(keys)
+        moves = ego_T_lidar is not None and not ego_T_lidar.allclose(Pose.identity())
+        self._ego_T_lidar = ego_T_lidar if moves else None
+        self._capacity = max(1, capacity)
+        self._cache: OrderedDict[int, PointArray | None] = OrderedDict()
+
+    @classmethod
+    def of_scene(cls, blobs: BlobStore, scene: Scene, capacity: int = DEFAULT_CAPACITY) -> BlobSweeps:
+        """For a scene loaded by ``load_scene`` (its sweeps are ``f32-blob`` references into ``blobs``)."""
+        keys: list[str | None] = []
+        for frame in scene.frames:
+            if frame.lidar is not None and frame.lidar.encoding != SWEEP_BLOB_ENCODING:
+                raise InvalidError(
+                    f"frame {frame.index} of scene {scene.name!r} has a {frame.lidar.encoding!r} sweep, "
+                    f"not a stored {SWEEP_BLOB_ENCODING!r} one",
+                    field="lidar",
+                )
+            keys.append(frame.lidar.url if frame.lidar is not None else None)
+        ego_T_lidar = scene.lidar.ego_T_sensor if scene.lidar is not None else None
+        return cls(blobs, keys, ego_T_lidar, capacity)
+
+    @classmethod
+    def of_rows(
+        cls, session: Session, blobs: BlobStore, scene_id: int, capacity: int = DEFAULT_CAPACITY
+    ) -> BlobSweeps:
+        """Straight from a scene's frame and sensor rows (no access check: for services that checked)."""
+        rows = session.execute(
+            select(FrameRow.index, FrameRow.lidar_blob)
+            .where(FrameRow.scene_id == scene_id)
+            .order_by(FrameRow.index)
+        ).all()
+        keys: list[str | None] = [None] * (rows[-1][0] + 1 if rows else 0)
+        for index, key in rows:
+            keys[index] = key
+        lidar = session.scalar(
+            select(SensorRow.ego_T_sensor).where(SensorRow.scene_id == scene_id, SensorRow.kind == "lidar")
+        )
+        return cls(blobs, keys, pose_from_json(lidar) if lidar is not None else None, capacity)
+
+    @property
+    def frames_with_sweeps(self) -> int:
+        return sum(1 for key in self._keys if key is not None)
+
+    def _read(self, frame: int, key: str) -> PointArray:
+        try:
+            data = self._blobs.get(key)
+        except FileNotFoundError:
+            raise NotFoundError(f"the sweep {key} of frame {frame} is missing from the blob store") from None
+        if len(data) % RECORD_BYTES:
+            raise InvalidError(
+                f"the sweep {key} of frame {frame} has {len(data)} bytes, "
+                f"not a whole number of {RECORD_BYTES}-byte records",
+                field="lidar",
+            )
+        points = np.frombuffer(data, dtype="<f4").reshape(-1, 4).astype(np.float32)  # a writable copy
+        if self._ego_T_lidar is not None:
+            points[:, :3] = self._ego_T_lidar.apply(points[:, :3].astype(np.float64)).astype(np.float32)
+        return points
+
+    def points_ego(self, frame: int) -> PointArray | None:
+        if frame in self._cache:
+            self._cache.move_to_end(frame)
+            return self._cache[frame]
+        if not 0 <= frame < len(self._keys):
+            raise IndexError(f"frame {frame} is outside the scene's frames 0..{len(self._keys) - 1}")
+        key = self._keys[frame]
+        points = self._read(frame, key) if key is not None else None
+        self._cache[frame] = points
+        if len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+        return points

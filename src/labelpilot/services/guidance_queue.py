@@ -1,0 +1,147 @@
+"""What a person should do next on a stored scene (guidance) and when they drift into a slow path (nudges).
+
+Both run the pure algorithms of ``labelpilot.guidance`` on the scene as stored, with track ids that
+are row ids (``load_scene(..., track_ids="row")``), so an action's or nudge's ``track_id`` is what
+the editor and the API address. Neither ever loads the ``ground_truth`` layer: guidance sees the
+work layer and the candidate layers it is given, nudges the task's layer and its events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labelpilot.automation.candidates import CANDIDATE_PREFIX
+from labelpilot.guidance.engine import next_best_actions
+from labelpilot.guidance.nudges import TaskEvent, nudges
+from labelpilot.scenes import Scene
+from labelpilot.services import tasks
+from labelpilot.services.actors import Actor
+from labelpilot.services.blob_sweeps import BlobSweeps
+from labelpilot.services.errors import InvalidError
+from labelpilot.services.scene_access import visible_scene
+from labelpilot.services.scene_load import scene_from_rows
+from labelpilot.services.task_views import TaskView
+from labelpilot.services.track_edit_input import AUTO_PREFIX, GROUND_TRUTH
+from labelpilot.store.blobs import BlobStore
+from labelpilot.store.tables import EventRow, LayerRow, SceneRow
+from labelpilot.tracks import AnnotationLayer
+
+DEFAULT_WORK_LAYER = "work"
+MAX_ACTIONS = 1000
+"""The most actions one request may ask for (a scene rarely has more than a few hundred)."""
+
+
+def _sweeps(blobs: BlobStore, scene: Scene) -> BlobSweeps | None:
+    return BlobSweeps.of_scene(blobs, scene) if any(f.lidar is not None for f in scene.frames) else None
+
+
+def _task_on_scene(session: Session, actor: Actor, task_id: int, scene_id: int) -> TaskView:
+    task = tasks.get_task(session, actor, task_id)
+    if task.scene_id != scene_id:
+        raise InvalidError(f"task {task_id} is on scene {task.scene_id}, not {scene_id}", field="task_id")
+    return task
+
+
+def default_candidate_layers(layer_names: Sequence[str]) -> list[str]:
+    """Every ``candidates:*`` layer; where there is none, every ``auto:*`` layer (raw auto labels)."""
+    candidates = [n for n in layer_names if n.startswith(CANDIDATE_PREFIX)]
+    return candidates or [n for n in layer_names if n.startswith(AUTO_PREFIX)]
+
+
+def measured_track_ids(session: Session, scene_id: int, task_id: int | None) -> set[str]:
+    """Tracks whose size a person changed (``track_updated`` with a new size): they need no measuring.
+
+    Only the task's events when a task is given (what this person did in it), else every event on
+    the scene.
+    """
+    query = select(EventRow.track_id, EventRow.payload).where(
+        EventRow.scene_id == scene_id, EventRow.kind == "track_updated", EventRow.track_id.is_not(None)
+    )
+    if task_id is not None:
+        query = query.where(EventRow.task_id == task_id)
+    measured: set[str] = set()
+    for track_id, payload in session.execute(query):
+        before, after = (payload or {}).get("before") or {}, (payload or {}).get("after") or {}
+        if after.get("size") is not None and before.get("size") != after.get("size"):
+            measured.add(str(track_id))
+    return measured
+
+
+def _load(session: Session, scene_row: SceneRow, work_layer: str, candidate_layers: Sequence[str]) -> Scene:
+    """The scene with just these layers (an empty work layer when it does not exist yet)."""
+    stored = set(session.scalars(select(LayerRow.name).where(LayerRow.scene_id == scene_row.id)))
+    wanted = [work_layer, *(n for n in candidate_layers if n != work_layer)]
+    scene = scene_from_rows(session, scene_row, [n for n in wanted if n in stored or n != work_layer])
+    if work_layer not in scene.layers:
+        scene.add_layer(AnnotationLayer(work_layer))
+    return scene
+
+
+def guidance(
+    session: Session,
+    blobs: BlobStore,
+    actor: Actor,
+    scene_id: int,
+    *,
+    task_id: int | None = None,
+    work_layer: str | None = None,
+    candidate_layers: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The next best actions on the scene, best first (``Action.to_json``), for anyone who sees it.
+
+    ``work_layer`` defaults to the task's layer (else ``work``); ``candidate_layers`` to
+    ``default_candidate_layers`` of the scene. A ``task_id`` must name a task on this scene the
+    caller may see. Tracks in ``measured_track_ids`` get no ``measure`` action.
+    """
+    scene_row = visible_scene(session, actor, scene_id)
+    task = _task_on_scene(session, actor, task_id, scene_id) if task_id is not None else None
+    if limit is not None and not 1 <= limit <= MAX_ACTIONS:
+        raise InvalidError(f"limit must be between 1 and {MAX_ACTIONS}", field="limit")
+    work = work_layer if work_layer is not None else task.layer if task is not None else DEFAULT_WORK_LAYER
+    if candidate_layers is None:
+        names = session.scalars(
+            select(LayerRow.name).where(LayerRow.scene_id == scene_id).order_by(LayerRow.id)
+        ).all()
+        candidate_layers = [n for n in default_candidate_layers(names) if n != work]
+    if GROUND_TRUTH in (work, *candidate_layers):
+        raise InvalidError("guidance never reads the ground_truth layer", field="layer")
+    scene = _load(session, scene_row, work, candidate_layers)
+    actions = next_best_actions(
+        scene,
+        work,
+        list(candidate_layers),
+        sweeps=_sweeps(blobs, scene),
+        limit=limit,
+        measured_track_ids=measured_track_ids(session, scene_id, task_id),
+    )
+    return [action.to_json() for action in actions]
+
+
+def _task_event(row: EventRow) -> TaskEvent:
+    payload = dict(row.payload or {})
+    frame = payload.get("frame")
+    return TaskEvent(
+        kind=row.kind,
+        track_id=str(row.track_id) if row.track_id is not None else None,
+        frame=frame if isinstance(frame, int) and not isinstance(frame, bool) else None,
+        payload=payload,
+        at=row.at,
+    )
+
+
+def task_nudges(session: Session, blobs: BlobStore, actor: Actor, task_id: int) -> list[dict[str, Any]]:
+    """Nudges for a task from what was done in it so far (``Nudge.to_json``), for anyone who sees the task."""
+    task = tasks.get_task(session, actor, task_id)
+    scene_row = session.get(SceneRow, task.scene_id)
+    assert scene_row is not None  # a task's scene is deleted with it
+    rows = session.scalars(
+        select(EventRow).where(EventRow.task_id == task_id).order_by(EventRow.at, EventRow.id)
+    )
+    events = [_task_event(row) for row in rows]
+    scene = _load(session, scene_row, task.layer, [])
+    return [nudge.to_json() for nudge in nudges(events, scene, task.layer, sweeps=_sweeps(blobs, scene))]
