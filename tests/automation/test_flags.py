@@ -9,9 +9,12 @@ being labelled". Bounds come from a first honest run with headroom:
   detections: 8 of the 11 tracks whose interpolation is off by more than 1 m (two frames running)
   are flagged, 3 of the 84 whose interpolation stays within 0.3 m; keyed at every 2nd frame, 4 of
   98 tracks of 0001 are flagged (detector errors);
-* Argoverse 2 7fab2350 frame 116: with every ground-truth box given, 8 clusters are still flagged
-  (unlabelled street furniture and bushes); with the 17 vehicles and pedestrians of >= 50 interior
-  points within 40 m removed, 16 of them are found at their place.
+* KITTI 0001 candidates (from PointRCNN) thinned to every 10th keyframe, judged by the full
+  candidate: 32 of 32 flags lie where the thinned path is off (0.4 m or 10 degrees within 3 frames);
+  80 of the 126 frames off by more than 1.5 m or 30 degrees are within 6 frames of a flag;
+* Argoverse 2 7fab2350 frame 116: with every ground-truth box given, 15 clusters are still flagged
+  (unlabelled street furniture, bushes, things outside the annotated area); with the 17 vehicles and
+  pedestrians of >= 50 interior points within 40 m removed, 15 of them are found at their place.
 """
 
 from __future__ import annotations
@@ -283,7 +286,7 @@ def test_missed_objects_are_found_where_a_labelled_object_was_removed(
     flags = missed_object_flags(av2, [partial], av2_sweeps, frames=[frame])
     assert all(f.kind == "missed_object" and f.frame == frame and f.track_id is None for f in flags)
     found = sum(any(_inside_grown_footprint(f, box, 1.0) for f in flags) for _, box in removed)
-    assert found >= 0.85 * len(removed)
+    assert found >= 0.75 * len(removed)
     # Every box given covers its own cluster: nothing flagged with the full layer lies in a box.
     for flag in complete:
         assert not any(

@@ -8,8 +8,10 @@ and KITTI tracking 0001 (no lidar), where the detection score steers the choice.
 
 Bounds come from a first honest run, with headroom: without lidar the Argoverse 2 views land on a
 frame with at least the track's median ``num_interior_pts`` for 82 % (length), 82 % (width) and
-87 % (height) of the 114 tracks; on the KITTI demo drive every height view and 23 of 24 length views
-have at least the track's median point count.
+87 % (height) of the 114 tracks; with its two sweeps the height view is the sweep with more points
+for 81 of 81 tracks; on the KITTI demo drive all 24 height views, 21 length and 22 width views have
+at least the track's median point count; on KITTI 0001, making the chosen frame's detection a sure
+miss moves the view for 184 of 184 candidates.
 """
 
 from __future__ import annotations
