@@ -114,6 +114,12 @@ ROWS: list[Row] = [
     Row("POST", "/api/projects", ADMINS_ONLY, lambda w: Req("POST", "/api/projects", {"name": w.unique("p")})),
     Row("GET", "/api/projects/{project_id}", MEMBERS_READ, lambda w: Req("GET", f"/api/projects/{w.project_id}")),
     Row(
+        "GET",
+        "/api/projects/{project_id}/size-priors",
+        MEMBERS_READ,
+        lambda w: Req("GET", f"/api/projects/{w.project_id}/size-priors"),
+    ),
+    Row(
         "GET", "/api/projects/{project_id}/members", MEMBERS_READ,
         lambda w: Req("GET", f"/api/projects/{w.project_id}/members"),
     ),

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from labelpilot.automation.size_priors import SizePriors
 from labelpilot.geometry import Pose, normalize_yaw
-from labelpilot.services import track_edits
+from labelpilot.services import size_defaults, track_edits
 from labelpilot.services.codec import pose_from_json, pose_to_json
 from labelpilot.services.errors import ConflictError, InvalidError
 from labelpilot.services.track_edit_store import EditResult
@@ -380,3 +381,28 @@ def test_bad_new_tracks_are_refused(db_factory: sessionmaker[Session], edit_scen
             stationary_pose=pose,
         )
     assert made.shapes.frames.tolist() == list(range(edit_scene.stored.frame_count))
+
+
+def test_a_new_box_without_a_size_starts_from_the_project_priors(
+    db_factory: sessionmaker[Session], edit_scene: EditScene
+) -> None:
+    """Built-in class sizes first; confirmed boxes of the project pull the default toward their sizes."""
+    builtin_car = SizePriors.builtin().default_size("Car")
+    manager, scene_id = edit_scene.team.manager, edit_scene.stored.scene_id
+
+    def create(size: list[float] | None, x: float) -> EditResult:
+        return track_edits.create_track(
+            s, manager, scene_id, "work", "Car", size, keyframes={0: {"center": [x, 40.0, 0.0], "yaw": 0.0}}
+        )
+
+    with db_factory.begin() as s:
+        first = create(None, 0.0)
+    np.testing.assert_allclose(first.track["size"], builtin_car)
+    with db_factory.begin() as s:
+        for i in range(12):
+            create([5.5, 2.2, 1.9], 10.0 + 6 * i)
+    with db_factory.begin() as s:
+        learned = size_defaults.default_size(s, edit_scene.team.project_id, "Car")
+        later = create(None, -10.0)
+    assert learned[0] > float(builtin_car[0]) + 0.2
+    np.testing.assert_allclose(later.track["size"], learned)

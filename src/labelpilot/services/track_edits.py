@@ -20,6 +20,7 @@ from labelpilot.geometry import Pose
 from labelpilot.services.actors import Actor
 from labelpilot.services.codec import pose_from_json, pose_to_json
 from labelpilot.services.errors import InvalidError
+from labelpilot.services.size_defaults import default_size
 from labelpilot.services.track_candidates import DEFAULT_WORK_LAYER, confirm_candidate, reject_candidate
 from labelpilot.services.track_edit_input import (
     check_attributes,
@@ -75,7 +76,7 @@ def create_track(
     scene_id: int,
     layer: str,
     label: str,
-    size: Any,
+    size: Any = None,
     *,
     keyframes: Any = None,
     stationary_pose: Any = None,
@@ -88,6 +89,7 @@ def create_track(
 
     A keyframed track lives from its first to its last keyframe, a stationary one the whole scene,
     unless ``first_frame``/``last_frame`` say otherwise. Poses are world poses (see parse_pose).
+    Without a ``size`` the box starts from the class's size in this project (services.size_defaults).
     """
     scene = load_scene(session, scene_id)
     layer_name = check_layer_name(layer)
@@ -96,7 +98,10 @@ def create_track(
         raise InvalidError(
             "auto:* layers hold imported or computed candidates; draw in a work layer", "layer"
         )
-    clean_label, clean_size = check_label(label), check_size(size)
+    clean_label = check_label(label)
+    clean_size = check_size(
+        size if size is not None else default_size(session, scene.project_id, clean_label)
+    )
     clean_attributes = check_attributes(attributes if attributes is not None else {})
     if (keyframes is None) == (stationary_pose is None):
         raise InvalidError("give either keyframes or a stationary_pose", field="keyframes")

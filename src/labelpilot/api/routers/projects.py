@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from labelpilot.api.deps import CurrentActor, SessionDep
 from labelpilot.api.params import IdPath, NamePath, Text
-from labelpilot.services import projects
+from labelpilot.services import projects, size_defaults
 from labelpilot.services.actors import Role
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
@@ -61,3 +63,9 @@ def set_member(
 ) -> MemberOut:
     projects.set_member(session, actor, project_id, user_name, body.role)
     return MemberOut(name=user_name, role=body.role.value)
+
+
+@router.get("/{project_id}/size-priors")
+def size_priors(project_id: IdPath, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    """Per-class size (mean and std of length, width, height) that new boxes start from in this project."""
+    return size_defaults.project_size_priors(session, actor, project_id)

@@ -21,7 +21,12 @@ POSE_HELP = "12 numbers (3x4 row-major world pose), {center, yaw} or {center, qu
 class TrackCreate(BaseModel):
     layer: Text = Field(default="work", min_length=1, max_length=120)
     label: Text = Field(min_length=1, max_length=80)
-    size: list[float] = Field(min_length=3, max_length=3, description="length, width, height in metres")
+    size: list[float] | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="length, width, height in metres; default: the class's size in this project",
+    )
     keyframes: dict[FrameNumber, Pose] | None = Field(default=None, description=f"frame -> pose: {POSE_HELP}")
     stationary_pose: Pose | None = Field(default=None, description=POSE_HELP)
     first_frame: FrameNumber | None = None
