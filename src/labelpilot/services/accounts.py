@@ -18,6 +18,8 @@ from labelpilot.store.tables import ApiToken, LoginSession, User
 # scrypt parameters: ~16 MiB and a few tens of ms per check; slow enough against guessing.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+"""How stale ``ApiToken.last_used_at`` may get before a request records a new use."""
 
 
 def hash_password(password: str) -> str:
@@ -88,7 +90,13 @@ def user_for_token(session: Session, token: str) -> User:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
     if row is None:
         raise UnauthenticatedError("unknown API token")
-    row.last_used_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    # Writing on every request would make every read take a write lock; minute precision is plenty.
+    if last is None or now - last > TOKEN_USE_RESOLUTION:
+        row.last_used_at = now
     user = session.get(User, row.user_id)
     if user is None:  # pragma: no cover - the foreign key cascades
         raise UnauthenticatedError("unknown API token")
