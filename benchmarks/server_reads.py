@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from bench_core import median_ms
 from labelpilot.formats import read_scene
 from labelpilot.formats.pcd import read_pcd
 from labelpilot.formats.sweeps import local_path, read_sweep
 from labelpilot.scenes import BlobRef
 from labelpilot.services.scene_access import lidar_key
-from server_measure import median_ms
 from server_setup import ODOMETRY_DIR
 
 

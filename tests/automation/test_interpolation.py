@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -11,23 +10,13 @@ import pytest
 from scipy.interpolate import CubicHermiteSpline
 
 from labelpilot.automation.interpolation import interpolate_scene_tracks, to_ego_all
-from labelpilot.formats import read_scene
 from labelpilot.geometry import Pose
 from labelpilot.scenes import Scene
 from labelpilot.tracks import Keyframed, Stationary, Track, TrackShapes, to_ego, world_shapes
+from tests.automation.scene_cache import av2_scene, kitti_scene
 
 AV2_TRACKER_LOG = "3b3570b4-7b0b-3268-a571-b0889dbf40b6"
 SIZE = np.array([4.5, 1.9, 1.6])
-
-
-@functools.cache
-def kitti_scene(root: Path, sequence: str) -> Scene:
-    return read_scene("kitti-tracking", root, sequence)
-
-
-@functools.cache
-def av2_scene(log_dir: Path) -> Scene:
-    return read_scene("av2", log_dir)
 
 
 @pytest.fixture(scope="module")

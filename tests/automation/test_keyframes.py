@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -17,24 +16,14 @@ from labelpilot.automation.keyframes import (
     suggest_for_track,
     suggest_keyframes,
 )
-from labelpilot.formats import read_scene
 from labelpilot.geometry import yaw_difference
 from labelpilot.scenes import Scene
 from labelpilot.tracks import Keyframed, Track, TrackShapes
+from tests.automation.scene_cache import av2_scene, kitti_scene
 
 AV2_GT_LOG = "7fab2350-7eaf-3b7e-a39d-6937a4c1bede"
 AV2_TRACKER_LOG = "3b3570b4-7b0b-3268-a571-b0889dbf40b6"
 METHODS: tuple[InterpolationMethod, ...] = ("linear", "hermite")
-
-
-@functools.cache
-def kitti_scene(root: Path, sequence: str) -> Scene:
-    return read_scene("kitti-tracking", root, sequence)
-
-
-@functools.cache
-def av2_scene(log_dir: Path) -> Scene:
-    return read_scene("av2", log_dir)
 
 
 @pytest.fixture(scope="module")
