@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from labelpilot.automation.association import AssociationParams, DetectionSet
 from labelpilot.automation.track_scoring import confidences
-from labelpilot.geometry import normalize_yaw
+from labelpilot.geometry import headings
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Keyframed, Track
 
@@ -75,8 +75,7 @@ def layer_detections(scene: Scene, layer: AnnotationLayer, params: AssociationPa
         matrices = _observed_poses(track, wanted)
         frames.append(np.asarray(wanted, dtype=np.int64))
         centers.append(matrices[:, :3, 3])
-        # Heading of the box x axis in the world ground plane (as CuboidBatch.yaws).
-        yaws.append(normalize_yaw(np.arctan2(matrices[:, 1, 0], matrices[:, 0, 0])))
+        yaws.append(headings(matrices))
         rotations.append(matrices[:, :3, :3])
         sizes.append(np.repeat(track.size[None], len(wanted), axis=0))
         scores.extend(_frame_score(track, f) for f in wanted)

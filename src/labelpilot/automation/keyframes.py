@@ -39,7 +39,7 @@ from labelpilot.automation.interpolation import (
     interpolate_keyframes,
     interpolate_scene_tracks,
 )
-from labelpilot.geometry import Pose, yaw_difference
+from labelpilot.geometry import Pose, headings, yaw_difference
 from labelpilot.tracks import Keyframed, Track, TrackShapes
 
 FloatArray = NDArray[np.float64]
@@ -53,9 +53,7 @@ DEFAULT_YAW_TOL = 0.05
 
 
 def _yaws(quats_xyzw: FloatArray) -> FloatArray:
-    """Heading of each box's x axis in the parent xy plane."""
-    matrices = Rotation.from_quat(quats_xyzw).as_matrix()
-    return np.asarray(np.arctan2(matrices[:, 1, 0], matrices[:, 0, 0]), dtype=np.float64)
+    return headings(Rotation.from_quat(quats_xyzw).as_matrix())
 
 
 def interpolation_errors(

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.transform import Rotation
 
 from labelpilot.geometry.poses import Pose
-from labelpilot.geometry.yaw import normalize_yaw
+from labelpilot.geometry.yaw import headings, normalize_yaw
 
 FloatArray = NDArray[np.float64]
 
@@ -168,8 +168,7 @@ class CuboidBatch:
     def yaws(self) -> FloatArray:
         if len(self) == 0:
             return np.zeros(0)
-        x_axes = Rotation.from_quat(self.quats_xyzw).apply([1.0, 0.0, 0.0])
-        return normalize_yaw(np.arctan2(x_axes[:, 1], x_axes[:, 0]))
+        return headings(self.rotation_matrices())
 
     def rotation_matrices(self) -> FloatArray:
         """N x 3 x 3 box-to-parent rotations."""

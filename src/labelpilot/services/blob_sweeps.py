@@ -8,14 +8,13 @@ to a blob store, not a file), so automation reads stored scenes through this Swe
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelpilot.automation.sweep_access import PointArray
+from labelpilot.automation.sweep_access import DEFAULT_CAPACITY, CachedSweeps, PointArray
 from labelpilot.geometry import Pose
 from labelpilot.scenes import Scene
 from labelpilot.services.codec import pose_from_json
@@ -26,11 +25,9 @@ from labelpilot.store.tables import FrameRow, SensorRow
 
 RECORD_BYTES = 16
 """Four float32 per point."""
-DEFAULT_CAPACITY = 16
-"""Sweeps kept in memory: a ~120k-point sweep is ~2 MB, so the cache stays around 30 MB."""
 
 
-class BlobSweeps:
+class BlobSweeps(CachedSweeps):
     """``points_ego(frame)`` for a stored scene: (N, 4) float32 in the ego frame, or None without a sweep.
 
     ``keys[f]`` is frame f's blob key (None: no sweep); ``ego_T_lidar`` moves lidar points into the
@@ -44,12 +41,9 @@ class BlobSweeps:
         ego_T_lidar: Pose | None,
         capacity: int = DEFAULT_CAPACITY,
     ) -> None:
+        super().__init__(len(keys), ego_T_lidar, capacity)
         self._blobs = blobs
         self._keys = list(keys)
-        moves = ego_T_lidar is not None and not ego_T_lidar.allclose(Pose.identity())
-        self._ego_T_lidar = ego_T_lidar if moves else None
-        self._capacity = max(1, capacity)
-        self._cache: OrderedDict[int, PointArray | None] = OrderedDict()
 
     @classmethod
     def of_scene(cls, blobs: BlobStore, scene: Scene, capacity: int = DEFAULT_CAPACITY) -> BlobSweeps:
@@ -88,7 +82,10 @@ class BlobSweeps:
     def frames_with_sweeps(self) -> int:
         return sum(1 for key in self._keys if key is not None)
 
-    def _read(self, frame: int, key: str) -> PointArray:
+    def _read_lidar(self, frame: int) -> PointArray | None:
+        key = self._keys[frame]
+        if key is None:
+            return None
         try:
             data = self._blobs.get(key)
         except FileNotFoundError:
@@ -99,20 +96,4 @@ class BlobSweeps:
                 f"not a whole number of {RECORD_BYTES}-byte records",
                 field="lidar",
             )
-        points = np.frombuffer(data, dtype="<f4").reshape(-1, 4).astype(np.float32)  # a writable copy
-        if self._ego_T_lidar is not None:
-            points[:, :3] = self._ego_T_lidar.apply(points[:, :3].astype(np.float64)).astype(np.float32)
-        return points
-
-    def points_ego(self, frame: int) -> PointArray | None:
-        if frame in self._cache:
-            self._cache.move_to_end(frame)
-            return self._cache[frame]
-        if not 0 <= frame < len(self._keys):
-            raise IndexError(f"frame {frame} is outside the scene's frames 0..{len(self._keys) - 1}")
-        key = self._keys[frame]
-        points = self._read(frame, key) if key is not None else None
-        self._cache[frame] = points
-        if len(self._cache) > self._capacity:
-            self._cache.popitem(last=False)
-        return points
+        return np.frombuffer(data, dtype="<f4").reshape(-1, 4)

@@ -20,24 +20,15 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from labelpilot.formats import FormatError, format_info, write_scene
-from labelpilot.formats.sweeps import local_path
 from labelpilot.scenes import BlobRef, Scene
 from labelpilot.services.actors import STAFF, Actor, require_role
 from labelpilot.services.errors import InvalidError
 from labelpilot.services.events import record_event
 from labelpilot.services.scene_access import visible_scene
 from labelpilot.services.scene_load import scene_from_rows
-from labelpilot.store.blobs import BlobStore
+from labelpilot.store.blobs import BlobStore, validate_key
 
 SWEEP_FILE_ENCODING = "kitti-bin"
-
-
-def _local_root(blobs: BlobStore) -> Path | None:
-    """The directory of a local blob store; None for a remote one."""
-    try:
-        return local_path(blobs.root_url)
-    except ValueError:
-        return None
 
 
 def _with_refs(scene: Scene, resolve: dict[str, Path]) -> Scene:
@@ -64,9 +55,9 @@ def _payload_keys(scene: Scene) -> list[str]:
 def readable_payloads(blobs: BlobStore, scene: Scene) -> Iterator[Scene]:
     """``scene`` (as loaded, payloads as blob keys) with payloads that format writers can open."""
     keys = _payload_keys(scene)
-    root = _local_root(blobs)
+    root = blobs.local_root
     if root is not None:
-        yield _with_refs(scene, {key: root / key for key in keys})
+        yield _with_refs(scene, {key: root / validate_key(key) for key in keys})
         return
     with tempfile.TemporaryDirectory(prefix="labelpilot-export-") as tmp:
         resolve: dict[str, Path] = {}
