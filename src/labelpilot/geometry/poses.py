@@ -6,7 +6,6 @@ A pose ``a_T_b`` maps points expressed in frame b into frame a. Quaternions are 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,16 +132,3 @@ class Pose:
     def __repr__(self) -> str:
         t = ", ".join(f"{v:.3f}" for v in self.translation)
         return f"Pose(t=({t}), yaw={self.yaw:.4f})"
-
-
-def stack_matrices(poses: Sequence[Pose]) -> FloatArray:
-    """N x 4 x 4 array of the poses' matrices, for vectorised work."""
-    if not poses:
-        return np.zeros((0, 4, 4))
-    return np.stack([p.matrix for p in poses])
-
-
-def apply_batch(matrices: FloatArray, points: FloatArray) -> FloatArray:
-    """Apply N poses (N x 4 x 4) to N points (N x 3), one pose per point."""
-    rotated: FloatArray = np.einsum("nij,nj->ni", matrices[:, :3, :3], points)
-    return rotated + matrices[:, :3, 3]

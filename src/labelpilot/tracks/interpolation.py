@@ -79,8 +79,3 @@ def to_ego(shapes: TrackShapes, world_T_ego: FloatArray) -> TrackShapes:
     box_rot = np.einsum("nij,njk->nik", rot, shapes.cuboids.rotation_matrices())
     quats = Rotation.from_matrix(box_rot).as_quat()
     return TrackShapes(shapes.frames, CuboidBatch(centers, shapes.cuboids.sizes, quats))
-
-
-def world_pose_from_ego(world_T_ego: Pose, ego_box_pose: Pose) -> Pose:
-    """A box pose given in a frame's ego frame, expressed in the world frame."""
-    return world_T_ego @ ego_box_pose
