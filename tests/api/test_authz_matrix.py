@@ -89,6 +89,7 @@ class Row:
 
 
 ONE_KEYFRAME = {"0": {"center": [1.0, 2.0, 0.5], "yaw": 0.3}}
+TWO_KEYFRAMES = {"1": {"center": [1.0, 2.0, 0.5], "yaw": 0.1}, "2": {"center": [2.0, 3.0, 0.5], "yaw": 0.2}}
 
 
 def _edit(w: World, track_id: int, **body: object) -> dict[str, object]:
@@ -208,6 +209,26 @@ ROWS: list[Row] = [
     Row(
         "DELETE", TRACK + "/keyframes/{frame}", EDITORS,
         lambda w: Req("DELETE", f"/api/tracks/{(t := w.work_track())}/keyframes/2", params=_query(w, t)),
+    ),
+    Row(
+        "PUT", TRACK + "/keyframes", EDITORS,
+        lambda w: Req(
+            "PUT", f"/api/tracks/{(t := w.work_track())}/keyframes",
+            _edit(w, t, keyframes=TWO_KEYFRAMES),
+        ),
+    ),
+    Row(
+        "PUT", TRACK + "/life", EDITORS,
+        lambda w: Req(
+            "PUT", f"/api/tracks/{(t := w.work_track())}/life", _edit(w, t, first_frame=0, last_frame=1)
+        ),
+    ),
+    # A fresh track is keyed at every frame of its life (0..2): the edit that succeeds marks frame 1 visible.
+    Row(
+        "PUT", TRACK + "/absent", EDITORS,
+        lambda w: Req(
+            "PUT", f"/api/tracks/{(t := w.work_track())}/absent", _edit(w, t, frames=[1], absent=False)
+        ),
     ),
     Row(
         "POST", TRACK + "/stationary", EDITORS,

@@ -45,6 +45,7 @@ from labelpilot.services.track_edit_store import (
     record_edit,
     result_of,
 )
+from labelpilot.services.track_life import set_absent, set_keyframes, set_life
 from labelpilot.store.tables import SceneRow
 from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus
 
@@ -295,6 +296,9 @@ __all__ = [
     "make_stationary",
     "reject_candidate",
     "robust_world_pose",
+    "set_absent",
     "set_keyframe",
+    "set_keyframes",
+    "set_life",
     "update_track",
 ]

@@ -50,6 +50,20 @@ class KeyframeSet(Versioned):
     pose: Pose = Field(description=POSE_HELP)
 
 
+class KeyframesSet(Versioned):
+    keyframes: dict[FrameNumber, Pose] = Field(description=f"frame -> pose: {POSE_HELP}")
+
+
+class LifeSet(Versioned):
+    first_frame: FrameNumber
+    last_frame: FrameNumber
+
+
+class AbsentSet(Versioned):
+    frames: list[FrameNumber] = Field(min_length=1, description="frames inside the track's life")
+    absent: bool = Field(description="true: the object is not seen there (no shape); false: seen again")
+
+
 class MakeStationary(Versioned):
     pose: Pose | None = Field(
         default=None, description=f"default: a robust pose from the keyframes; {POSE_HELP}"
@@ -108,6 +122,16 @@ def set_keyframe(
     return result.to_json()
 
 
+@router.put("/tracks/{track_id}/keyframes")
+def set_keyframes(
+    track_id: IdPath, body: KeyframesSet, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    result = track_edits.set_keyframes(
+        session, actor, track_id, body.expected_version, body.keyframes, task_id=body.task_id
+    )
+    return result.to_json()
+
+
 @router.delete("/tracks/{track_id}/keyframes/{frame}")
 def delete_keyframe(
     track_id: IdPath,
@@ -118,6 +142,28 @@ def delete_keyframe(
     task_id: IdQuery = None,
 ) -> dict[str, Any]:
     result = track_edits.delete_keyframe(session, actor, track_id, expected_version, frame, task_id=task_id)
+    return result.to_json()
+
+
+@router.put("/tracks/{track_id}/life")
+def set_life(track_id: IdPath, body: LifeSet, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    result = track_edits.set_life(
+        session,
+        actor,
+        track_id,
+        body.expected_version,
+        body.first_frame,
+        body.last_frame,
+        task_id=body.task_id,
+    )
+    return result.to_json()
+
+
+@router.put("/tracks/{track_id}/absent")
+def set_absent(track_id: IdPath, body: AbsentSet, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    result = track_edits.set_absent(
+        session, actor, track_id, body.expected_version, body.frames, body.absent, task_id=body.task_id
+    )
     return result.to_json()
 
 

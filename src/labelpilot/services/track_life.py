@@ -1,0 +1,210 @@
+"""Edits of a track's life: its frame interval, the frames where it is absent, many keyframes at once.
+
+Same contract as every edit in ``track_edits`` (re-exported there): ``expected_version`` or a
+ConflictError, one version step and one event per edit, the track and its derived shapes back.
+
+Invariants kept here: a keyframed track keeps at least one keyframe inside its life, no keyframe
+lies outside it, absent frames lie strictly inside it (its first and last frames always have a
+shape; an object that is not seen there has a shorter life) and never at a keyframe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from labelpilot.geometry import Pose
+from labelpilot.services.actors import Actor
+from labelpilot.services.codec import pose_to_json, track_from_rows
+from labelpilot.services.errors import InvalidError
+from labelpilot.services.track_edit_input import check_frame, parse_keyframes
+from labelpilot.services.track_edit_store import (
+    EditResult,
+    LoadedTrack,
+    apply_edit,
+    keyframes_json,
+    open_edit,
+)
+from labelpilot.store.tables import KeyframeRow
+from labelpilot.tracks import world_shapes
+
+
+def _absent(loaded: LoadedTrack) -> set[int]:
+    return {int(f) for f in loaded.row.absent_frames or []}
+
+
+def _require_keyframed(loaded: LoadedTrack) -> None:
+    # The same refusal as track_edits.set_keyframe (which cannot be imported: it re-exports this module).
+    if loaded.row.stationary_pose is not None:
+        raise InvalidError(
+            f"track {loaded.row.id} is stationary; make it moving before setting keyframes", field="motion"
+        )
+
+
+def set_life(
+    session: Session,
+    actor: Actor,
+    track_id: int,
+    expected_version: int,
+    first_frame: int,
+    last_frame: int,
+    *,
+    task_id: int | None = None,
+) -> EditResult:
+    """Trim or extend the track's life to ``first_frame``..``last_frame`` (inclusive).
+
+    Keyframes and absent marks outside the new life are dropped; where that drops keyframes beyond a
+    new end, the end becomes a keyframe with the shape it had, so no box inside the life moves.
+    Past its first or last keyframe a track holds that keyframe's pose (tracks.interpolation).
+    """
+    loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
+    frame_count = loaded.scene.frame_count
+    first = check_frame(first_frame, frame_count, "first_frame")
+    last = check_frame(last_frame, frame_count, "last_frame")
+    if first > last:
+        raise InvalidError(f"first_frame {first} is after last_frame {last}", field="first_frame")
+    absent = _absent(loaded)
+    for frame, field in ((first, "first_frame"), (last, "last_frame")):
+        if frame in absent:
+            raise InvalidError(
+                f"frame {frame} is marked absent; a life starts and ends where the object is seen "
+                "(mark it visible first, or pick another frame)",
+                field=field,
+            )
+    keyframes: dict[int, list[float]] | None = None
+    if loaded.row.stationary_pose is None:
+        keyframes = {f: p for f, p in loaded.keyframes.items() if first <= f <= last}
+        keyframes.update(_kept_ends(loaded, first, last))
+        if not keyframes:
+            raise InvalidError(
+                f"no keyframe of track {track_id} lies in frames {first}..{last}; "
+                "a track keeps at least one keyframe (set one inside the new life first)",
+                field="first_frame",
+            )
+    values = {
+        "first_frame": first,
+        "last_frame": last,
+        "absent_frames": sorted(f for f in absent if first <= f <= last),
+    }
+    return apply_edit(session, actor, "track_life_set", loaded, task, expected_version, values, keyframes)
+
+
+def _kept_ends(loaded: LoadedTrack, first: int, last: int) -> dict[int, list[float]]:
+    """Keyframes at the new ends where a trim drops keyframes beyond them, holding the shapes there as
+    they were: trimming a life never moves the boxes that stay in it."""
+    track = track_from_rows(
+        loaded.row, [KeyframeRow(frame=f, world_pose=p) for f, p in sorted(loaded.keyframes.items())]
+    )
+    ends = [
+        end
+        for end, dropped in (
+            (first, any(f < first for f in loaded.keyframes)),
+            (last, any(f > last for f in loaded.keyframes)),
+        )
+        if dropped and end not in loaded.keyframes
+    ]
+    shapes = world_shapes(track, ends)
+    return {
+        int(frame): pose_to_json(Pose.from_quat_xyzw(shapes.cuboids.quats_xyzw[i], shapes.cuboids.centers[i]))
+        for i, frame in enumerate(shapes.frames.tolist())
+    }
+
+
+def _check_frame_list(frames: Any, loaded: LoadedTrack) -> list[int]:
+    """Distinct frames, ascending: a non-empty list of integers inside the track's life."""
+    frame_count = loaded.scene.frame_count
+    if not isinstance(frames, list | tuple) or not frames:
+        raise InvalidError("frames must be a non-empty list of frame indices", field="frames")
+    # Bounded before any per-item work: a scene has no more distinct frames than this.
+    if len(frames) > frame_count:
+        raise InvalidError(f"frames lists at most the scene's {frame_count} frames", field="frames")
+    row = loaded.row
+    out: set[int] = set()
+    for frame in frames:
+        # Unlike keyframe keys (strings in JSON objects), list items must be real integers.
+        if isinstance(frame, bool) or not isinstance(frame, int):
+            raise InvalidError(f"frames must hold integer frame indices, got {frame!r}", field="frames")
+        check_frame(frame, frame_count, "frames")
+        if not row.first_frame <= frame <= row.last_frame:
+            raise InvalidError(
+                f"frame {frame} is outside the track's life {row.first_frame}..{row.last_frame}",
+                field="frames",
+            )
+        out.add(frame)
+    return sorted(out)
+
+
+def set_absent(
+    session: Session,
+    actor: Actor,
+    track_id: int,
+    expected_version: int,
+    frames: Any,
+    absent: bool,
+    *,
+    task_id: int | None = None,
+) -> EditResult:
+    """Mark ``frames`` of the life as absent (the object is not seen there: no shape) or visible again."""
+    loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
+    if not isinstance(absent, bool):
+        raise InvalidError("absent must be true or false", field="absent")
+    wanted = _check_frame_list(frames, loaded)
+    row = loaded.row
+    current = _absent(loaded)
+    if absent:
+        for frame in wanted:
+            if frame in (row.first_frame, row.last_frame):
+                raise InvalidError(
+                    f"frame {frame} ends the track's life {row.first_frame}..{row.last_frame}; "
+                    "trim the life instead",
+                    field="frames",
+                )
+            if frame in loaded.keyframes:
+                raise InvalidError(f"frame {frame} has a keyframe; delete it first", field="frames")
+        new_absent = current | set(wanted)
+    else:
+        new_absent = current - set(wanted)
+    values = {"absent_frames": sorted(new_absent)}
+    return apply_edit(
+        session,
+        actor,
+        "frames_absent_set",
+        loaded,
+        task,
+        expected_version,
+        values,
+        frames=wanted,
+        absent=absent,
+    )
+
+
+def set_keyframes(
+    session: Session,
+    actor: Actor,
+    track_id: int,
+    expected_version: int,
+    keyframes: Any,
+    *,
+    task_id: int | None = None,
+) -> EditResult:
+    """Add or replace many keyframes (``{frame: pose}``, as create_track takes) in one edit.
+
+    Like set_keyframe at each frame: the life grows to cover them and they are no longer absent.
+    """
+    loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
+    _require_keyframed(loaded)
+    poses = keyframes_json(parse_keyframes(keyframes, loaded.scene.frame_count))
+    row = loaded.row
+    values = {
+        "first_frame": min(row.first_frame, min(poses)),
+        "last_frame": max(row.last_frame, max(poses)),
+        "absent_frames": sorted(_absent(loaded) - set(poses)),
+    }
+    merged = {**loaded.keyframes, **poses}
+    return apply_edit(
+        session, actor, "keyframes_set", loaded, task, expected_version, values, merged, frames=list(poses)
+    )
+
+
+__all__ = ["set_absent", "set_keyframes", "set_life"]
