@@ -7,6 +7,7 @@ import typer
 from labelpilot.cli import (
     admin_commands,
     automation_commands,
+    bench_commands,
     data_commands,
     demo,
     file_commands,
@@ -30,5 +31,7 @@ app.command()(demo.demo)
 app.add_typer(admin_commands.users_app, name="users")
 app.add_typer(admin_commands.tokens_app, name="tokens")
 app.add_typer(admin_commands.projects_app, name="projects")
+bench_commands.bench_app.command("effort")(bench_commands.effort_command)
+app.add_typer(bench_commands.bench_app, name="bench")
 
 __all__ = ["app"]

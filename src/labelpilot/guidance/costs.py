@@ -23,22 +23,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The effort model's actions (seconds); a change here is a change of the benchmark, not a tuning knob.
-NEXT_FRAME = 0.20
-JUMP_TO_FRAME = 1.30
-NEXT_ITEM = 0.20
-INSPECT = 1.35
-SCAN_FRAME = 2.70
-SELECT = 1.30
-ACCEPT = 0.20
-REJECT = 0.20
-MARK_STATIONARY = 0.20
-MOVE = 2.40
-ROTATE = 2.40
-RESIZE = 2.40
-SET_CLASS = 1.30
-DRAW_CUBOID = 9.85
-SUBMIT = 1.55
+from labelpilot.effort.prices import seconds
+
+# The effort model's actions (seconds), read from the benchmark's price table so both speak one currency.
+NEXT_FRAME = seconds("next_frame")
+JUMP_TO_FRAME = seconds("jump_to_frame")
+NEXT_ITEM = seconds("next_item")
+INSPECT = seconds("inspect")
+SCAN_FRAME = seconds("scan_frame")
+SELECT = seconds("select")
+ACCEPT = seconds("accept")
+REJECT = seconds("reject")
+MARK_STATIONARY = seconds("mark_stationary")
+MOVE = seconds("move")
+ROTATE = seconds("rotate")
+RESIZE = seconds("resize")
+SET_CLASS = seconds("set_class")
+DRAW_CUBOID = seconds("draw_cuboid")
+SUBMIT = seconds("submit")
 
 VIEW_SEARCH_LOOKS = 2
 """Assumption: without a suggested view a person tries this many extra frames (a jump and a look

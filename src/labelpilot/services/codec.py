@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from labelpilot.geometry import Pose
 from labelpilot.store.tables import KeyframeRow, TrackRow
 from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus
+
+
+class StoredKeyframe(NamedTuple):
+    """A keyframe as stored, without an ORM object (building those costs more than the data)."""
+
+    frame: int
+    world_pose: list[Any]
 
 
 def pose_to_json(pose: Pose) -> list[float]:
@@ -53,7 +61,7 @@ def track_to_rows(track: Track, layer_id: int) -> tuple[TrackRow, list[KeyframeR
     return row, keyframes
 
 
-def track_from_rows(row: TrackRow, keyframes: list[KeyframeRow]) -> Track:
+def track_from_rows(row: TrackRow, keyframes: Sequence[KeyframeRow | StoredKeyframe]) -> Track:
     if row.stationary_pose is not None:
         motion: Stationary | Keyframed = Stationary(pose_from_json(row.stationary_pose))
     else:
@@ -74,7 +82,7 @@ def track_from_rows(row: TrackRow, keyframes: list[KeyframeRow]) -> Track:
     )
 
 
-def track_to_json(row: TrackRow, keyframes: list[KeyframeRow]) -> dict[str, Any]:
+def track_to_json(row: TrackRow, keyframes: Sequence[KeyframeRow | StoredKeyframe]) -> dict[str, Any]:
     """The API's and the event log's view of a track (also the 'current state' of a 409)."""
     return {
         "id": row.id,

@@ -7,12 +7,14 @@ event kind (``candidate_confirmed``) that the KPIs count.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from labelpilot.automation.keyframes import keyframed_track
 from labelpilot.services.actors import Actor
 from labelpilot.services.codec import track_from_rows
-from labelpilot.services.errors import ConflictError
+from labelpilot.services.errors import ConflictError, InvalidError
 from labelpilot.services.track_edit_input import is_auto_layer
 from labelpilot.services.track_edit_store import (
     EditResult,
@@ -21,13 +23,14 @@ from labelpilot.services.track_edit_store import (
     authorise_edit,
     ensure_layer,
     insert_track,
+    keyframes_json,
     open_edit,
     record_edit,
     result_of,
     write_versioned,
 )
 from labelpilot.store.tables import KeyframeRow
-from labelpilot.tracks import Provenance, TrackStatus
+from labelpilot.tracks import Keyframed, Provenance, Track, TrackStatus
 
 DEFAULT_WORK_LAYER = "work"
 
@@ -39,15 +42,39 @@ def _require_candidate(loaded: LoadedTrack) -> None:
         )
 
 
+def _rekeyed(track: Track, keyframes: Any) -> Track:
+    """``track`` keyed at ``keyframes`` (None: as it is)."""
+    if keyframes is None:
+        return track
+    if (
+        not isinstance(keyframes, list | tuple)
+        or not keyframes
+        or any(isinstance(f, bool) or not isinstance(f, int) for f in keyframes)
+    ):
+        raise InvalidError("keyframes must be a non-empty list of frame indices", field="keyframes")
+    if track.is_stationary:
+        raise InvalidError("a stationary candidate has no keyframes; confirm it without", field="keyframes")
+    frames = sorted(set(keyframes))
+    missing = [f for f in frames if not track.has_shape(f)]
+    if missing:
+        raise InvalidError(f"the candidate has no shape at frames {missing[:10]}", field="keyframes")
+    return keyframed_track(track, frames)
+
+
 def confirm_candidate(
     session: Session,
     actor: Actor,
     track_id: int,
     expected_version: int,
     *,
+    keyframes: Any = None,
     task_id: int | None = None,
 ) -> EditResult:
     """Accept a candidate track.
+
+    With ``keyframes`` (frames where the candidate has a shape, e.g. the guidance's suggestion) the
+    accepted track is keyed at those frames only, with the candidate's boxes there, and the editor's
+    world-frame interpolation fills the frames between: auto labels as guidance, not as output.
 
     A candidate of an ``auto:*`` layer is copied into the task's layer (``work`` without a task) as a
     confirmed track with provenance ("candidate", <auto layer>), and the candidate itself is marked
@@ -56,15 +83,22 @@ def confirm_candidate(
     """
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id, candidate_source=True)
     _require_candidate(loaded)
-    confirmed = {"status": TrackStatus.CONFIRMED.value}
+    keyframe_rows = [KeyframeRow(frame=f, world_pose=p) for f, p in loaded.keyframes.items()]
+    accepted = _rekeyed(track_from_rows(loaded.row, keyframe_rows), keyframes)
+    confirmed: dict[str, Any] = {"status": TrackStatus.CONFIRMED.value}
     if not is_auto_layer(loaded.layer.name):
-        return apply_edit(session, actor, "candidate_confirmed", loaded, task, expected_version, confirmed)
+        new_keys = None
+        if keyframes is not None:
+            assert isinstance(accepted.motion, Keyframed)
+            new_keys = keyframes_json(accepted.motion.keyframes)
+        return apply_edit(
+            session, actor, "candidate_confirmed", loaded, task, expected_version, confirmed, new_keys
+        )
     target = task.layer if task is not None else DEFAULT_WORK_LAYER
     authorise_edit(session, actor, loaded.scene, target, task_id)
     before = loaded.to_json()
-    keyframe_rows = [KeyframeRow(frame=f, world_pose=p) for f, p in loaded.keyframes.items()]
     copy = dataclasses.replace(
-        track_from_rows(loaded.row, keyframe_rows),
+        accepted,
         track_id=f"candidate-{track_id}",
         provenance=Provenance("candidate", loaded.layer.name),
         status=TrackStatus.CONFIRMED,

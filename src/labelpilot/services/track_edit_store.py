@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from labelpilot.geometry import CuboidBatch, Pose
 from labelpilot.services.actors import ALL_ROLES, Actor, Role, require_role
-from labelpilot.services.codec import pose_to_json, track_from_rows, track_to_json, track_to_rows
+from labelpilot.services.codec import (
+    StoredKeyframe,
+    pose_to_json,
+    track_from_rows,
+    track_to_json,
+    track_to_rows,
+)
 from labelpilot.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from labelpilot.services.events import record_event
 from labelpilot.services.track_edit_input import GROUND_TRUTH, is_auto_layer
@@ -54,6 +60,8 @@ class EditResult:
     track: dict[str, Any]
     shapes: TrackShapes
     candidate: dict[str, Any] | None = field(default=None)
+    model: Track | None = field(default=None)
+    """The same track as a domain object (None once deleted)."""
 
     def to_json(self) -> dict[str, Any]:
         cuboids = self.shapes.cuboids
@@ -72,13 +80,13 @@ class EditResult:
         return out
 
 
-def _keyframe_rows(track_id: int, keyframes: Mapping[int, list[float]]) -> list[KeyframeRow]:
-    return [KeyframeRow(track_id=track_id, frame=f, world_pose=p) for f, p in sorted(keyframes.items())]
+def _keyframe_rows(keyframes: Mapping[int, list[float]]) -> list[StoredKeyframe]:
+    return [StoredKeyframe(f, p) for f, p in sorted(keyframes.items())]
 
 
 def track_json(row: TrackRow, keyframes: Mapping[int, list[float]]) -> dict[str, Any]:
     """codec.track_to_json plus the soft-delete flag, which a client must see in a 409."""
-    return {**track_to_json(row, _keyframe_rows(row.id, keyframes)), "deleted": row.deleted}
+    return {**track_to_json(row, _keyframe_rows(keyframes)), "deleted": row.deleted}
 
 
 def _read_keyframes(session: Session, track_id: int) -> dict[int, list[float]]:
@@ -206,20 +214,16 @@ def _sync_keyframes(
     session: Session, track_id: int, old: Mapping[int, list[float]], new: Mapping[int, list[float]]
 ) -> None:
     # ORM-enabled statements (default synchronisation) keep keyframe objects a caller holds current.
-    removed = sorted(set(old) - set(new))
-    if removed:
+    # A changed keyframe is deleted and inserted again, so that a batch of hundreds (a bulk edit) is
+    # two statements rather than one UPDATE per frame.
+    changed = sorted(f for f, pose in new.items() if f in old and old[f] != pose)
+    stale = sorted(set(old) - set(new)) + changed
+    if stale:
         session.execute(
-            delete(KeyframeRow).where(KeyframeRow.track_id == track_id, KeyframeRow.frame.in_(removed))
+            delete(KeyframeRow).where(KeyframeRow.track_id == track_id, KeyframeRow.frame.in_(stale))
         )
-    for frame, pose in sorted(new.items()):
-        if frame not in old:
-            session.add(KeyframeRow(track_id=track_id, frame=frame, world_pose=pose))
-        elif old[frame] != pose:
-            session.execute(
-                update(KeyframeRow)
-                .where(KeyframeRow.track_id == track_id, KeyframeRow.frame == frame)
-                .values(world_pose=pose)
-            )
+    fresh = [f for f in sorted(new) if f not in old] + changed
+    session.add_all(KeyframeRow(track_id=track_id, frame=f, world_pose=new[f]) for f in fresh)
     session.flush()
 
 
@@ -236,9 +240,10 @@ def empty_shapes() -> TrackShapes:
 def result_of(session: Session, track_id: int, candidate: dict[str, Any] | None = None) -> EditResult:
     """The stored track after an edit, and its derived shapes (none once deleted)."""
     loaded = load_track(session, track_id)
-    rows = _keyframe_rows(track_id, loaded.keyframes)
-    shapes = empty_shapes() if loaded.row.deleted else world_shapes(track_from_rows(loaded.row, rows))
-    return EditResult(loaded.to_json(), shapes, candidate)
+    if loaded.row.deleted:
+        return EditResult(loaded.to_json(), empty_shapes(), candidate)
+    model = track_from_rows(loaded.row, _keyframe_rows(loaded.keyframes))
+    return EditResult(loaded.to_json(), world_shapes(model), candidate, model)
 
 
 def record_edit(

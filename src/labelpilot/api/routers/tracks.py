@@ -59,6 +59,14 @@ class LifeSet(Versioned):
     last_frame: FrameNumber
 
 
+class CandidateConfirm(Versioned):
+    keyframes: list[FrameNumber] | None = Field(
+        default=None,
+        min_length=1,
+        description="key the accepted track at these frames only (e.g. the guidance's suggestion)",
+    )
+
+
 class AbsentSet(Versioned):
     frames: list[FrameNumber] = Field(min_length=1, description="frames inside the track's life")
     absent: bool = Field(description="true: the object is not seen there (no shape); false: seen again")
@@ -189,10 +197,10 @@ def make_moving(
 
 @router.post("/tracks/{track_id}/confirm")
 def confirm_candidate(
-    track_id: IdPath, body: Versioned, session: SessionDep, actor: CurrentActor
+    track_id: IdPath, body: CandidateConfirm, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     return track_edits.confirm_candidate(
-        session, actor, track_id, body.expected_version, task_id=body.task_id
+        session, actor, track_id, body.expected_version, keyframes=body.keyframes, task_id=body.task_id
     ).to_json()
 
 

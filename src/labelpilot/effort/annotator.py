@@ -1,0 +1,291 @@
+"""The simulated annotator's skills: look, draw, correct, find where an object's life starts and ends,
+and check an interpolated track by bisection. Every step is charged; every edit goes through the editor.
+
+The annotator remembers which object each of its tracks is for (it learned that from a paid look) and
+which frames of each track it has looked at. It works in one of two interpolation modes: ``world`` (the
+product: keyframes are world poses, the editor interpolates between them) or ``sensor`` (today's
+open-source tools: keyframes interpolated in the sensor frame, without ego-motion compensation). The
+editor only stores world keyframes, so in ``sensor`` mode the annotator's tool fills every frame of the
+track with the sensor-frame interpolation (free: the tool does it, not the person).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from labelpilot.effort.editor import Editor
+from labelpilot.effort.ledger import Ledger
+from labelpilot.effort.oracle import Oracle, Verdict, correction_action
+from labelpilot.effort.sensor_frame import sensor_frame_poses
+from labelpilot.geometry import Cuboid, Pose
+from labelpilot.tracks import Keyframed, Stationary, Track, world_shapes
+
+InterpolationMode = Literal["world", "sensor"]
+
+
+def shape_at(track: Track, frame: int) -> Cuboid | None:
+    """The track's world box in ``frame`` (None where it has none)."""
+    motion = track.motion
+    if isinstance(motion, Keyframed) and len(motion.keyframes) > 2 and track.has_shape(frame):
+        # Only the two keyframes around the frame shape it: interpolate between those alone.
+        keys = sorted(motion.keyframes)
+        i = bisect.bisect_left(keys, frame)
+        near = keys[max(i - 1, 0) : i + 1]
+        track = dataclasses.replace(track, motion=Keyframed({k: motion.keyframes[k] for k in near}))
+    shapes = world_shapes(track, [frame])
+    return shapes.cuboids[0] if len(shapes) else None
+
+
+@dataclass
+class Annotator:
+    editor: Editor
+    oracle: Oracle
+    mode: InterpolationMode = "world"
+    owner: dict[str, str] = field(default_factory=dict)
+    """track id -> the ground-truth object it is for (as the annotator learned by looking)."""
+    track_of: dict[str, str] = field(default_factory=dict)
+    """object id -> the annotator's track for it."""
+    checked: dict[str, set[int]] = field(default_factory=dict)
+    """track id -> frames the annotator has looked at (and corrected where needed)."""
+    sensor_keys: dict[str, dict[int, Pose]] = field(default_factory=dict)
+    """``sensor`` mode: the annotator's own keyframes per track (world poses where it set them)."""
+    frame: int = 0
+    """The frame on screen."""
+    deleted: set[str] = field(default_factory=set)
+    passed: dict[str, set[int]] = field(default_factory=dict)
+    fixed: dict[str, set[int]] = field(default_factory=dict)
+    """track id -> frames the annotator corrected."""
+    """track id -> frames whose shape the annotator found right as shown."""
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.oracle.ledger
+
+    # -- navigation ------------------------------------------------------------------------------------
+    def goto(self, frame: int, object_id: str | None = None) -> None:
+        """Bring ``frame`` on screen: a key for the next or previous frame, else a jump."""
+        if frame == self.frame:
+            return
+        self.ledger.charge("next_frame" if abs(frame - self.frame) == 1 else "jump_to_frame", object_id)
+        self.frame = frame
+
+    def open_item(self, frame: int, object_id: str | None = None) -> None:
+        """Go to the next item of the guidance queue by key; the tool opens its frame."""
+        self.ledger.charge("next_item", object_id)
+        self.frame = frame
+
+    # -- looking ---------------------------------------------------------------------------------------
+    def remember(self, track_id: str, object_id: str) -> None:
+        self.owner[track_id] = object_id
+        self.track_of[object_id] = track_id
+
+    def inspect(self, track_id: str, frame: int) -> Verdict:
+        """Look at the track's shape in ``frame`` (on screen); learn which object it is on."""
+        track = self.editor.track(track_id)
+        shape = shape_at(track, frame)
+        if shape is None:
+            raise ValueError(f"track {track_id} has no shape in frame {frame}")
+        verdict = self.oracle.inspect(shape, track.label, frame, self.owner.get(track_id))
+        if verdict.object_id is not None and track_id not in self.owner:
+            self.remember(track_id, verdict.object_id)
+        self.checked.setdefault(track_id, set()).add(frame)
+        if verdict.present and verdict.passes:
+            self.passed.setdefault(track_id, set()).add(frame)
+        return verdict
+
+    # -- editing -------------------------------------------------------------------------------------------
+    def draw(self, object_id: str, frame: int) -> str:
+        """Draw a new cuboid for an object seen in ``frame``; returns the new track's id."""
+        self.ledger.charge("draw_cuboid", object_id)
+        box = self.oracle.measured(object_id, frame)
+        track = self.editor.create_track(
+            self.oracle.label(object_id, frame), box.size, keyframes={frame: box.pose}
+        )
+        self.remember(track.track_id, object_id)
+        self.checked[track.track_id] = {frame}
+        if self.mode == "sensor":
+            self.sensor_keys[track.track_id] = {frame: box.pose}
+        return track.track_id
+
+    def fix(self, track_id: str, frame: int, verdict: Verdict) -> Track:
+        """Make the failing shape pass with the corrections the inspection showed."""
+        track = self.editor.track(track_id)
+        object_id = verdict.object_id
+        if verdict.passes or object_id is None or not verdict.present:
+            return track
+        for correction in verdict.corrections:
+            self.ledger.charge(correction_action(correction), object_id)
+        self.fixed.setdefault(track_id, set()).add(frame)
+        if "set_class" in verdict.corrections:
+            track = self.editor.set_label(track_id, self.oracle.label(object_id, frame))
+        shape = shape_at(track, frame)
+        assert shape is not None
+        fixed = self.oracle.corrected(shape, object_id, frame, verdict.corrections)
+        if any(c.startswith("resize") for c in verdict.corrections):
+            track = self.editor.set_size(track_id, fixed.size)
+        if any(c in ("move", "rotate") for c in verdict.corrections):
+            track = self.set_pose(track_id, frame, fixed.pose)
+        return track
+
+    def set_pose(self, track_id: str, frame: int, pose: Pose) -> Track:
+        """Place the track's box in ``frame`` (a keyframe; a stationary track moves as a whole)."""
+        track = self.editor.track(track_id)
+        if track.is_stationary:
+            judged = self.made_right(track_id) - {frame}
+            if not judged:
+                return self.editor.make_stationary(track_id, pose)
+            # The box was right elsewhere: the object is not where one world box can hold it (moving,
+            # or the ego poses drift), so key it, keeping the frames already found right.
+            self.ledger.charge("mark_stationary", self.owner.get(track_id))  # the same key: moving
+            assert isinstance(track.motion, Stationary)
+            held = track.motion.world_pose
+            keys = {f: held for f in {track.first_frame, track.last_frame, *judged} if f != frame}
+            self.editor.make_moving(track_id, {**keys, frame: pose})
+            return self.editor.track(track_id)
+        if self.mode == "sensor":
+            self.sensor_keys.setdefault(track_id, {})[frame] = pose
+            return self.refill(track_id)
+        return self.editor.set_keyframe(track_id, frame, pose)
+
+    def refill(self, track_id: str) -> Track:
+        """``sensor`` mode: the tool writes the sensor-frame interpolation into every frame of the life."""
+        track = self.editor.track(track_id)
+        keys = {f: p for f, p in self.sensor_keys.get(track_id, {}).items() if track.has_shape(f)}
+        if not keys:
+            return track
+        frames = track.frames()
+        poses = sensor_frame_poses(self.editor.scene, keys, frames)
+        return self.editor.set_keyframes(track_id, dict(zip(frames, poses, strict=True)))
+
+    def mark_absent(self, track_id: str, frame: int) -> Track:
+        """The object is not in ``frame``: end the life there or cut the frame out (one key)."""
+        self.ledger.charge("reject", self.owner.get(track_id))
+        track = self.editor.track(track_id)
+        if self.mode == "sensor":
+            self.sensor_keys.get(track_id, {}).pop(frame, None)
+        others = [f for f in track.frames() if f != frame]
+        if not others:
+            self.editor.delete_track(track_id)
+            self.deleted.add(track_id)
+            return track
+        if frame == track.first_frame or frame == track.last_frame:
+            # A life starts and ends where the object is seen: trim to the nearest frame with a shape.
+            return self.set_life(track_id, others[0], others[-1])
+        motion = track.motion
+        if isinstance(motion, Keyframed) and frame in motion.keyframes:
+            track = self.editor.delete_keyframe(track_id, frame)
+        return self.editor.set_absent(track_id, [frame])
+
+    def set_life(self, track_id: str, first: int, last: int) -> Track:
+        track = self.editor.set_life(track_id, first, last)
+        return self.refill(track_id) if self.mode == "sensor" else track
+
+    # -- finding an object's life ------------------------------------------------------------------------
+    def find_boundary(self, object_id: str, present: int, absent: int) -> int:
+        """The frame next to ``absent`` where the object still is, by bisection between a frame where
+        it is (``present``) and one where it is not (``absent``); each probe is a jump and a look."""
+        while abs(absent - present) > 1:
+            middle = (present + absent) // 2
+            self.goto(middle, object_id)
+            if self.oracle.look_for(object_id, middle):
+                present = middle
+            else:
+                absent = middle
+        return present
+
+    # -- checking an interpolated track ------------------------------------------------------------------
+    def check_frame(self, track_id: str, frame: int) -> None:
+        """Go to ``frame``, look at the track's shape and correct it (or cut it out) where needed.
+
+        A shape found right is accepted as a keyframe (one key), so that later corrections elsewhere
+        cannot move a box the annotator has already judged."""
+        self.goto(frame, self.owner.get(track_id))
+        verdict = self.inspect(track_id, frame)
+        if not verdict.present:
+            self.mark_absent(track_id, frame)
+        elif not verdict.passes:
+            self.fix(track_id, frame, verdict)
+        else:
+            self.keep(track_id, frame)
+
+    def check_end(self, track_id: str, end: int) -> None:
+        """Check the first or last frame of a track; where the object is not there, find by bisection
+        where it really starts (ends), between the end and the nearest frame found right, and trim the
+        life there in one go."""
+        object_id = self.owner.get(track_id)
+        self.goto(end, object_id)
+        verdict = self.inspect(track_id, end)
+        if verdict.present:
+            self.fix(track_id, end, verdict) if not verdict.passes else self.keep(track_id, end)
+            return
+        track = self.editor.track(track_id)
+        right = sorted(self.made_right(track_id) & set(track.frames()))
+        if object_id is None or not right:
+            self.mark_absent(track_id, end)
+            return
+        inner = right[0] if end == track.first_frame else right[-1]
+        self.ledger.charge("reject", object_id)
+        edge = self.find_boundary(object_id, inner, end)
+        first, last = (edge, track.last_frame) if end == track.first_frame else (track.first_frame, edge)
+        self.set_life(track_id, first, last)
+
+    def made_right(self, track_id: str) -> set[int]:
+        """Frames of the track the annotator found right or corrected."""
+        return self.passed.get(track_id, set()) | self.fixed.get(track_id, set())
+
+    def keep(self, track_id: str, frame: int) -> None:
+        """Accept the shape the track shows in ``frame`` as a keyframe (moving tracks only)."""
+        track = self.editor.track(track_id)
+        motion = track.motion
+        if track.is_stationary or (isinstance(motion, Keyframed) and frame in motion.keyframes):
+            return
+        shape = shape_at(track, frame)
+        assert shape is not None
+        self.ledger.charge("accept", self.owner.get(track_id))
+        if self.mode == "sensor":
+            self.sensor_keys.setdefault(track_id, {})[frame] = shape.pose
+        else:
+            self.editor.set_keyframe(track_id, frame, shape.pose)
+
+    def bisect(self, track_id: str, max_unchecked: int) -> None:
+        """Check an interpolated track by bisection between the frames already looked at (EFFORT_MODEL:
+        inspect by bisection between keyframes), correcting where a look fails.
+
+        A stretch between two looked-at frames is left unchecked only when it is at most
+        ``max_unchecked`` frames long and one of its ends passed as shown (the interpolation was found
+        right there); every other stretch gets a look in its middle. So a stretch between two corrected
+        frames always gets a look, and where looks keep failing the annotator looks closer. What stays
+        unchecked is delivered as it is.
+        """
+        while track_id not in self.deleted:
+            track = self.editor.track(track_id)
+            looked = self.checked.setdefault(track_id, set())
+            unlooked_end = next((f for f in (track.first_frame, track.last_frame) if f not in looked), None)
+            if unlooked_end is not None:
+                self.check_end(track_id, unlooked_end)
+                continue
+            passed = self.passed.setdefault(track_id, set())
+            bounds = sorted(f for f in looked if track.first_frame <= f <= track.last_frame)
+            gap = next(
+                (
+                    (a, b)
+                    for a, b in itertools.pairwise(bounds)
+                    if b - a > 1 and (b - a - 1 > max_unchecked or not ({a, b} & passed))
+                ),
+                None,
+            )
+            if gap is None:
+                return
+            middle = (gap[0] + gap[1]) // 2
+            if track.has_shape(middle):
+                self.check_frame(track_id, middle)
+            else:
+                looked.add(middle)
+
+    def frames_checked(self, track_id: str) -> Sequence[int]:
+        return sorted(self.checked.get(track_id, set()))

@@ -1,0 +1,186 @@
+"""The four workflows every effort run compares (EFFORT_MODEL.md, plus one to separate two gains).
+
+* ``frame_by_frame`` — the baseline: step through every frame; scan it for objects without a shape and
+  draw them; carry every tracked object's box forward (copy forward), look at it, correct it when it
+  fails, cut it when the object is gone.
+* ``keyframes_sensor_frame`` — today's open-source tools: scan at a stride, keyframes where the scans
+  found the object, interpolation in the sensor frame, checks by bisection between keyframes.
+* ``guided_without_auto_labels`` — LabelPilot without auto labels: the same scans and bisection with
+  world-frame interpolation, stationary objects kept as one world box, then the guidance queue
+  (measurement views, flags).
+* ``guided`` — LabelPilot: first the guidance queue's candidates (auto labels) are confirmed, marked
+  stationary or rejected, corrected at the suggested frames; then the scans find what the candidates
+  missed and where their lives really start and end; bisection; the rest of the queue.
+
+Every workflow ends with submitting the task. The policies (stride, how long a stretch may stay
+unchecked) are the same for every workflow that uses them, fixed here, not tuned per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from labelpilot.effort.annotator import Annotator, shape_at
+from labelpilot.effort.sweep import SweepPolicy, sweep
+from labelpilot.guidance.actions import Action
+from labelpilot.tracks import Track
+
+WorkflowName = Literal["frame_by_frame", "keyframes_sensor_frame", "guided_without_auto_labels", "guided"]
+WORKFLOWS: tuple[WorkflowName, ...] = (
+    "frame_by_frame",
+    "keyframes_sensor_frame",
+    "guided_without_auto_labels",
+    "guided",
+)
+CANDIDATE_KINDS = frozenset({"confirm_stationary", "confirm_moving", "reject_false_positive"})
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    scan_stride_s: float = 1.0
+    """Seconds of scene between two frames scanned for objects without a shape."""
+    max_unchecked_moving_s: float = 1.0
+    """Longest stretch of a moving track's interpolated frames left without a look."""
+    max_unchecked_stationary_s: float = 3.0
+    """The same for a stationary track (one world box: it can only go wrong through the poses)."""
+    frame_period_s: float = 0.1
+
+    def frames(self, seconds: float) -> int:
+        return max(1, round(seconds / self.frame_period_s))
+
+
+def _check_all(ann: Annotator, settings: WorkflowSettings) -> None:
+    for track in ann.editor.work_tracks():
+        seconds = (
+            settings.max_unchecked_stationary_s if track.is_stationary else settings.max_unchecked_moving_s
+        )
+        ann.bisect(track.track_id, settings.frames(seconds) - 1)
+
+
+def frame_by_frame(ann: Annotator, settings: WorkflowSettings) -> None:
+    del settings  # every frame is looked at
+    active: list[str] = []
+    for frame in range(len(ann.editor.scene.frames)):
+        ann.goto(frame)
+        still: list[str] = []
+        for track_id in active:
+            object_id = ann.owner[track_id]
+            ann.ledger.charge("accept", object_id)  # copy the box forward
+            previous = shape_at(ann.editor.track(track_id), frame - 1)
+            assert previous is not None
+            ann.editor.set_keyframe(track_id, frame, previous.pose)
+            verdict = ann.inspect(track_id, frame)
+            if not verdict.present:
+                ann.mark_absent(track_id, frame)
+                continue
+            ann.fix(track_id, frame, verdict)
+            still.append(track_id)
+        shown = [s for t in ann.editor.work_tracks() if (s := shape_at(t, frame)) is not None]
+        for object_id in ann.oracle.scan(frame, shown):
+            known = ann.track_of.get(object_id)
+            if known is None or known in ann.deleted:
+                still.append(ann.draw(object_id, frame))
+                continue
+            # The object is back after frames without it: draw it again, in its old track.
+            ann.ledger.charge("draw_cuboid", object_id)
+            track = ann.editor.track(known)
+            gap = list(range(track.last_frame + 1, frame))
+            ann.editor.set_keyframe(known, frame, ann.oracle.measured(object_id, frame).pose)
+            if gap:
+                ann.editor.set_absent(known, gap)
+            ann.checked.setdefault(known, set()).add(frame)
+            still.append(known)
+        active = list(dict.fromkeys(still))
+
+
+def keyframes_sensor_frame(ann: Annotator, settings: WorkflowSettings) -> None:
+    sweep(ann, SweepPolicy(stride=settings.frames(settings.scan_stride_s), offer_stationary=False))
+    _check_all(ann, settings)
+
+
+def _follow_queue(ann: Annotator, kinds: frozenset[str]) -> None:
+    """Work through the queue's items of ``kinds`` that are not candidate decisions."""
+    for action in ann.editor.guidance():
+        if action.kind not in kinds or action.track_id is None:
+            continue
+        track_id = action.track_id
+        if track_id in ann.deleted:
+            continue
+        ann.open_item(action.frame, ann.owner.get(track_id))
+        track = ann.editor.track(track_id)
+        if not track.has_shape(action.frame):
+            continue
+        ann.check_frame(track_id, action.frame)
+
+
+def guided_without_auto_labels(ann: Annotator, settings: WorkflowSettings) -> None:
+    sweep(ann, SweepPolicy(stride=settings.frames(settings.scan_stride_s), offer_stationary=True))
+    _check_all(ann, settings)
+    _follow_queue(ann, frozenset({"measure", "review_flag"}))
+
+
+def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
+    """One candidate item: look at it where the queue opens it, then reject or confirm and correct."""
+    frame = action.frame if candidate.has_shape(action.frame) else candidate.frames()[0]
+    ann.open_item(frame)
+    if action.kind == "reject_false_positive":
+        # The tool's own verdict, taken with one key: a real object it throws away comes back when a
+        # scan finds it without a shape.
+        ann.ledger.charge("reject")
+        ann.editor.reject(candidate.track_id)
+        return
+    shape = shape_at(candidate, frame)
+    assert shape is not None
+    verdict = ann.oracle.inspect(shape, candidate.label, frame)
+    object_id = verdict.object_id
+    if object_id is None or not verdict.present or object_id in ann.track_of:
+        ann.ledger.charge("reject", object_id)
+        ann.editor.reject(candidate.track_id)
+        return
+    if action.kind == "confirm_stationary":
+        ann.ledger.charge("mark_stationary", object_id)  # one key confirms it as stationary
+        track = ann.editor.confirm(candidate.track_id)
+        ann.editor.make_stationary(track.track_id)
+        ann.remember(track.track_id, object_id)
+        ann.check_frame(track.track_id, frame)  # the one world box is a new shape: look at it
+        return
+    ann.ledger.charge("accept", object_id)
+    keyframes = [f for f in action.keyframes if candidate.has_shape(f)] or None
+    track = ann.editor.confirm(candidate.track_id, keyframes)
+    ann.remember(track.track_id, object_id)
+    ann.checked[track.track_id] = {frame}
+    ann.fix(track.track_id, frame, verdict)
+    for keyframe in action.keyframes:
+        if keyframe == frame or track.track_id in ann.deleted:
+            continue
+        if not ann.editor.track(track.track_id).has_shape(keyframe):
+            continue
+        ann.open_item(keyframe, object_id)  # the next suggested keyframe, by key
+        ann.check_frame(track.track_id, keyframe)
+
+
+def guided(ann: Annotator, settings: WorkflowSettings) -> None:
+    candidates = ann.editor.candidates()
+    for action in ann.editor.guidance():
+        if action.kind in CANDIDATE_KINDS and action.track_id in candidates:
+            _decide(ann, action, candidates.pop(action.track_id))
+    sweep(ann, SweepPolicy(stride=settings.frames(settings.scan_stride_s), offer_stationary=True))
+    _check_all(ann, settings)
+    _follow_queue(ann, frozenset({"measure", "review_flag"}))
+
+
+RUNNERS: dict[WorkflowName, Callable[[Annotator, WorkflowSettings], None]] = {
+    "frame_by_frame": frame_by_frame,
+    "keyframes_sensor_frame": keyframes_sensor_frame,
+    "guided_without_auto_labels": guided_without_auto_labels,
+    "guided": guided,
+}
+
+
+def run_workflow(name: WorkflowName, ann: Annotator, settings: WorkflowSettings) -> None:
+    """Run one workflow to the end and submit the task."""
+    RUNNERS[name](ann, settings)
+    ann.ledger.charge("submit")
+    ann.editor.submit()
