@@ -48,7 +48,8 @@ class SceneSource:
     format_name: str
     path: Path
     sequence: str | None
-    auto_layer: str
+    auto_layer: str | None
+    """None: no auto labels (then the guided workflow cannot run)."""
     name: str
 
 
@@ -101,7 +102,7 @@ def frame_period_s(session: Session, blobs: BlobStore, scene_id: int) -> float:
 class PreparedScene:
     project_id: int
     scene_id: int
-    candidate_layer: str
+    candidate_layer: str | None
     truth: GroundTruth
     settings: WorkflowSettings
 
@@ -116,7 +117,11 @@ def prepare_scene(
     scene_row = import_scene(
         session, blobs, SYSTEM, project.id, source.format_name, source.path, source.sequence, name=source.name
     )
-    candidate_layer = _candidate_layer(session, blobs, scene_row.id, source.auto_layer)
+    candidate_layer = (
+        None
+        if source.auto_layer is None
+        else _candidate_layer(session, blobs, scene_row.id, source.auto_layer)
+    )
     truth = GroundTruth(layer_tracks(session, _layer_id(session, scene_row.id, GROUND_TRUTH)))
     period = frame_period_s(session, blobs, scene_row.id)
     scene_settings = WorkflowSettings(
@@ -145,7 +150,11 @@ def run_one(
     )
     actor = actor_of(get_user_by_name(session, annotator_name))
     tasks.start_task(session, actor, task.id)
-    candidates = [prepared.candidate_layer] if workflow == "guided" else []
+    candidates: list[str] = []
+    if workflow == "guided":
+        if prepared.candidate_layer is None:
+            raise InvalidError("the guided workflow needs auto labels", field="auto_labels")
+        candidates = [prepared.candidate_layer]
     editor = ServiceEditor(session, blobs, actor, prepared.scene_id, task.id, candidates)
     ledger = Ledger()
     mode: InterpolationMode = "sensor" if workflow == "keyframes_sensor_frame" else "world"

@@ -1,0 +1,96 @@
+"""The effort accounting on hand-made scenes whose cheapest labeling is known by hand, run through the
+service layer on a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from labelpilot.effort.workflows import WorkflowName, WorkflowSettings
+from labelpilot.services.effort_runs import SceneSource, WorkflowOutcome, prepare_scene, run_one
+from labelpilot.store.blobs import BlobStore
+from tests.effort.handmade import SEQUENCE, car_driving_ahead, parked_car, write_sequence
+
+K, B, P, M = 0.20, 0.10, 1.10, 1.35
+NEXT, JUMP, INSPECT, SCAN, SELECT, ACCEPT = K, P + 2 * B, M, 2 * M, P + 2 * B, K
+DRAW, MOVE, SUBMIT = M + 3 * (2 * P + 2 * B) + (P + 2 * B), 2 * P + 2 * B, M + K
+
+
+def run(
+    db_factory: sessionmaker[Session],
+    tmp_path: Path,
+    root: Path,
+    workflows: list[WorkflowName],
+    auto: str | None,
+) -> dict[str, WorkflowOutcome]:
+    blobs = BlobStore(str(tmp_path / "blobs"))
+    source = SceneSource("kitti-tracking", root, SEQUENCE, auto, "handmade")
+    with db_factory.begin() as session:
+        prepared = prepare_scene(session, blobs, source, WorkflowSettings())
+        return {w: run_one(session, blobs, prepared, w) for w in workflows}
+
+
+@pytest.fixture
+def parked(tmp_path: Path, sample_dir: Path) -> Path:
+    return write_sequence(tmp_path / "parked", sample_dir, {0: parked_car()}, tracker={7: parked_car()})
+
+
+def test_a_parked_car_costs_what_the_effort_model_says(
+    db_factory: sessionmaker[Session], tmp_path: Path, parked: Path
+) -> None:
+    out = run(db_factory, tmp_path, parked, ["frame_by_frame", "keyframes_sensor_frame"], "auto:handmade")
+    # Frame by frame: scan frame 0 and draw the car; then 29 times: next frame, copy forward, look,
+    # scan the frame for new objects; submit.
+    by_frame = out["frame_by_frame"].figures
+    assert by_frame.seconds == pytest.approx(SCAN + DRAW + 29 * (NEXT + ACCEPT + INSPECT + SCAN) + SUBMIT)
+    assert by_frame.seconds_by_action == pytest.approx(
+        {
+            "scan_frame": 30 * SCAN,
+            "draw_cuboid": DRAW,
+            "next_frame": 29 * NEXT,
+            "accept": 29 * ACCEPT,
+            "inspect": 29 * INSPECT,
+            "submit": SUBMIT,
+        }
+    )
+    # Keyframes: scans at frames 0, 10, 20, 29 (one second apart at 10 Hz); draw at 0; at every later
+    # scan select the track, extend it there, look (the held box still fits); no stretch longer
+    # than a second is left without a look at one of its ends, so bisection adds nothing.
+    keyed = out["keyframes_sensor_frame"].figures
+    assert keyed.seconds == pytest.approx(SCAN + DRAW + 3 * (JUMP + SCAN + SELECT + INSPECT) + SUBMIT)
+    for outcome in out.values():
+        counts = outcome.evaluation.overall
+        assert (counts.gt_shapes, counts.delivered_shapes, counts.passing_shapes) == (30, 30, 30)
+        assert outcome.evaluation.by_split["stationary"].gt_shapes == 30
+        assert outcome.figures.by_split_seconds["stationary"] == pytest.approx(outcome.figures.seconds)
+
+
+def test_ground_truth_that_changes_where_nobody_looked_fails(
+    db_factory: sessionmaker[Session], tmp_path: Path, sample_dir: Path
+) -> None:
+    root = write_sequence(tmp_path / "outlier", sample_dir, {0: car_driving_ahead(outlier=7)})
+    out = run(db_factory, tmp_path, root, ["frame_by_frame", "keyframes_sensor_frame"], None)
+    # Keyframes at the scans (0, 10, 20, 29), looks by bisection at 5, 15, 24: the label at frame 7,
+    # two metres off the car's straight path, is never looked at, so the interpolated box delivered
+    # there fails (EFFORT_MODEL rule 3) ...
+    keyed = out["keyframes_sensor_frame"]
+    assert [frame for _, frame in keyed.evaluation.failing] == [7]
+    assert keyed.evaluation.overall.passing_shapes == 29
+    assert keyed.figures.seconds_by_action["move"] == pytest.approx(3 * MOVE)  # at 10, 20, 29
+    # ... while stepping frame by frame sees it, and pays for it with a move.
+    stepped = out["frame_by_frame"]
+    assert stepped.evaluation.failing == [] and stepped.evaluation.overall.passing_shapes == 30
+    assert stepped.figures.seconds > 3 * keyed.figures.seconds
+
+
+def test_guided_confirms_a_parked_candidate_once(
+    db_factory: sessionmaker[Session], tmp_path: Path, parked: Path
+) -> None:
+    out = run(db_factory, tmp_path, parked, ["frame_by_frame", "guided"], "auto:handmade")
+    guided = out["guided"]
+    assert guided.evaluation.overall.passing_shapes == 30 and guided.evaluation.failing == []
+    # No drawing: the tracker's candidate is confirmed; the scans find nothing without a shape.
+    assert "draw_cuboid" not in guided.figures.seconds_by_action
+    assert guided.figures.seconds < out["frame_by_frame"].figures.seconds / 3
