@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 PORT ?= 8000
 
 .PHONY: install run test lint typecheck pytest bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 # Re-install only when the dependency list changes; pip is idempotent either way.
 $(STAMP): pyproject.toml
@@ -15,6 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The browser editor's packages (three.js, TypeScript for the type check), exactly as locked.
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
 
 # The embedded demo: SQLite and local blobs under .labelpilot/, the bundled sample scenes, demo logins.
 run: install
@@ -26,6 +32,7 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+	npx tsc --noEmit -p tsconfig.json
 
 pytest: install
 	$(BIN)/pytest -q
@@ -36,4 +43,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_core.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

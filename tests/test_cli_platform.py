@@ -12,7 +12,16 @@ from typer.testing import CliRunner
 
 from labelpilot.cli import app
 from labelpilot.formats import read_scene
-from labelpilot.store.tables import EventRow, FrameRow, Membership, SceneRow, TaskRow, User
+from labelpilot.store.tables import (
+    EventRow,
+    FrameRow,
+    LayerRow,
+    Membership,
+    SceneRow,
+    TaskRow,
+    TrackRow,
+    User,
+)
 
 
 @pytest.fixture
@@ -115,4 +124,14 @@ def test_demo_sets_up_once_and_reuses(
             s.scalar(select(func.count()).select_from(EventRow).where(EventRow.kind == "scene_imported")) == 2
         )
         sweeps = s.scalar(select(func.count()).select_from(FrameRow).where(FrameRow.lidar_blob.is_not(None)))
+        # The tracking scene opens with candidate tracks to confirm, made once.
+        candidates = s.scalar(
+            select(func.count())
+            .select_from(TrackRow)
+            .join(LayerRow, LayerRow.id == TrackRow.layer_id)
+            .where(LayerRow.name == "candidates:auto:pointrcnn", TrackRow.status == "candidate")
+        )
+        runs = s.scalar(select(func.count()).select_from(EventRow).where(EventRow.kind == "autolabel_run"))
+    assert candidates is not None and candidates > 0
+    assert runs == 1
     assert sweeps == len(list((sample_dir / "kitti-odometry-00-demo" / "clouds").glob("*.npz")))

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+REPO_NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+"""Where `npm ci` (run by `make install`) puts the front-end packages in a source checkout."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LABELPILOT_", extra="ignore")
@@ -29,6 +32,10 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=512.0, description="Largest accepted upload (imports).", gt=0)
     max_body_kb: float = Field(default=256.0, description="Largest accepted JSON request body.", gt=0)
     cookie_secure: bool = Field(default=False, description="Send the session cookie only over HTTPS.")
+    web_vendor_dir: Path = Field(
+        default=REPO_NODE_MODULES,
+        description="The npm packages the browser pages load (three.js is served from its three/ folder).",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -3,7 +3,8 @@
 The expected outcome of each cell comes from the documented rules (services/actors.py,
 scene_access.py, tasks.py, track_edit_store.py), written once below as rules:
 
-- Anyone without credentials gets 401 (but for the health check).
+- Anyone without credentials gets 401 (but for the health check and the login page); the browser pages
+  `/` and `/editor` send them to the login page (303) instead.
 - Only administrators create projects. Administrators act in every project without being members.
 - A non-member is told that the project (and so its scenes and tasks) does not exist: 404.
 - Staff (reviewer, coach, manager) see every scene and task of their projects; an annotator sees only
@@ -76,6 +77,7 @@ GROUND_TRUTH_CREATORS = rule(201, ["root"])
 AUTOMATION_RUNNERS = rule(200, ["meg", "root"], hidden_from=("otto", "abe"))
 # Everyone with a role gets their next task: ann has one (200); the others have none to take (204).
 NEXT_TASK = {**rule(204, [*MEMBERS, "root"]), "ann": 200}
+PAGE = {**logged_in(200), ANONYMOUS: 303}
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,10 @@ FRAME = SCENE + "/frames/{frame_index}"
 TRACK = "/api/tracks/{track_id}"
 
 ROWS: list[Row] = [
-    Row("GET", "/", OPEN, lambda w: Req("GET", "/")),
+    # the browser pages: a shell for anyone logged in; anyone else is sent to the login page
+    Row("GET", "/", PAGE, lambda w: Req("GET", "/")),
+    Row("GET", "/login", OPEN, lambda w: Req("GET", "/login")),
+    Row("GET", "/editor", PAGE, lambda w: Req("GET", "/editor", params={"task": w.ann_task})),
     Row("GET", "/api/health", OPEN, lambda w: Req("GET", "/api/health")),
     Row("GET", "/api/auth/me", logged_in(200), lambda w: Req("GET", "/api/auth/me")),
     Row("POST", "/api/auth/logout", logged_in(204), lambda w: Req("POST", "/api/auth/logout")),
@@ -143,6 +148,10 @@ ROWS: list[Row] = [
     Row("GET", SCENE, SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}")),
     Row("GET", SCENE + "/frames", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/frames")),
     Row("GET", SCENE + "/layers", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/layers")),
+    Row(
+        "GET", SCENE + "/layers/{layer}/tracks", SCENE_READERS,
+        lambda w: Req("GET", f"/api/scenes/{w.scene_id}/layers/ground_truth/tracks"),
+    ),
     Row("GET", FRAME + "/lidar", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/frames/1/lidar")),
     Row(
         "GET", FRAME + "/images/{camera}", SCENE_READERS,
@@ -249,8 +258,8 @@ ROWS: list[Row] = [
     Row("GET", "/api/tasks/{task_id}/nudges", TASK_READERS, lambda w: Req("GET", f"/api/tasks/{w.ann_task}/nudges")),
 ]  # fmt: skip
 
-OUTSIDE_THE_SCHEMA = {("GET", "/")}
-"""Routes the OpenAPI schema leaves out (the start page) that still have a row."""
+OUTSIDE_THE_SCHEMA = {("GET", "/"), ("GET", "/login"), ("GET", "/editor")}
+"""Routes the OpenAPI schema leaves out (the browser pages) that still have a row."""
 TESTED_ELSEWHERE = {
     ("POST", "/api/auth/login"): "tests/api/test_auth.py (login, wrong password, CSRF, logout)",
 }
@@ -263,8 +272,16 @@ def world(api_app: FastAPI, db_factory: sessionmaker[Session]) -> World:
 
 def _send(client: TestClient, world: World, caller: str, req: Req) -> tuple[int, str]:
     headers = {} if caller == ANONYMOUS else world.team.auth(caller)
+    # Redirects are answers too (a page sends a logged-out visitor to the login page): never followed.
     response = client.request(
-        req.method, req.url, json=req.json, params=req.params, files=req.files, data=req.data, headers=headers
+        req.method,
+        req.url,
+        json=req.json,
+        params=req.params,
+        files=req.files,
+        data=req.data,
+        headers=headers,
+        follow_redirects=False,
     )
     return response.status_code, response.text[:160]
 

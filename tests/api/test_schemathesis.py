@@ -66,6 +66,7 @@ def _real_path_parameters(world: World, path: str) -> dict[str, object]:
         "frame": lambda: 1,
         "camera": lambda: "front",
         "user_name": lambda: "abe",
+        "layer": lambda: "ground_truth",
     }
     return {name: known[name]() for name in re.findall(r"\{(\w+)\}", path)}
 

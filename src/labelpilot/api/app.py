@@ -7,12 +7,13 @@ from fastapi import FastAPI
 from labelpilot import __version__
 from labelpilot.api.errors import install_error_handlers
 from labelpilot.api.limits import BodySizeLimit
-from labelpilot.api.routers import auth, automation, home, projects, scenes, tasks, tracks
+from labelpilot.api.routers import auth, automation, projects, scenes, tasks, tracks
 from labelpilot.api.state import AppState
 from labelpilot.settings import Settings
 from labelpilot.store.blobs import BlobStore
 from labelpilot.store.db import make_engine, make_session_factory
 from labelpilot.store.migrate import upgrade
+from labelpilot.web.pages import install_web
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -28,8 +29,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         blobs=BlobStore(settings.resolved_blob_root),
     )
     install_error_handlers(app)
-    for module in (home, auth, projects, scenes, tasks, tracks, automation):
+    for module in (auth, projects, scenes, tasks, tracks, automation):
         app.include_router(module.router)
+    install_web(app, settings)
     app.add_middleware(
         BodySizeLimit,
         max_body_bytes=int(settings.max_body_kb * 1024),

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from labelpilot.cli.common import blob_store, console, database, fail
 from labelpilot.cli.server_commands import HostOpt, PortOpt, run_server
-from labelpilot.services import accounts, projects, scenes, tasks
+from labelpilot.services import accounts, automation_runs, projects, scenes, tasks
 from labelpilot.services.actors import SYSTEM, Role
 from labelpilot.settings import Settings
 from labelpilot.store.tables import Project
@@ -46,11 +46,19 @@ class DemoScene:
     folder: str
     sequence: str | None
     name: str
+    candidates_from: str | None = None
+    """An auto-label layer turned into stored candidate tracks, so the editor opens with work to confirm."""
 
 
 DEMO_SCENES = (
     DemoScene("kitti-odometry", "kitti-odometry-00-demo", None, "KITTI odometry 00: parked cars, 30 sweeps"),
-    DemoScene("kitti-tracking", "kitti-tracking", "0001", "KITTI tracking 0001 with PointRCNN auto labels"),
+    DemoScene(
+        "kitti-tracking",
+        "kitti-tracking",
+        "0001",
+        "KITTI tracking 0001 with PointRCNN auto labels",
+        candidates_from="auto:pointrcnn",
+    ),
 )
 
 
@@ -89,6 +97,11 @@ def setup_demo(settings: Settings, sample_dir: Path) -> list[DemoLogin]:
                 demo_scene.sequence,
                 demo_scene.name,
             )
+            if demo_scene.candidates_from is not None:
+                console.print(f"candidate tracks from {demo_scene.candidates_from} ...")
+                automation_runs.autolabel(
+                    session, blobs, SYSTEM, row.id, from_layer=demo_scene.candidates_from
+                )
             tasks.create_task(session, SYSTEM, project.id, row.id, "annotate")
     logins_path.parent.mkdir(parents=True, exist_ok=True)
     logins_path.write_text(json.dumps([asdict(login) for login in logins], indent=2) + "\n")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from labelpilot.api.archives import MAX_UNPACK_RATIO, client_view, extract_archive
@@ -16,6 +17,7 @@ from labelpilot.api.params import FramePath, IdPath, NamePath, PlainName, Text
 from labelpilot.services import scenes
 from labelpilot.services.actors import require_role
 from labelpilot.services.errors import InvalidError
+from labelpilot.services.layer_tracks import layer_tracks
 from labelpilot.services.scene_access import MANAGERS
 
 router = APIRouter(prefix="/api", tags=["scenes"])
@@ -23,6 +25,9 @@ router = APIRouter(prefix="/api", tags=["scenes"])
 SWEEP_MEDIA_TYPE = "application/octet-stream"
 # Payloads of a frame never change once imported; a private cache may keep them, validated by ETag.
 PAYLOAD_CACHE = "private, max-age=86400"
+LayerPath = Annotated[
+    Text, PathParam(min_length=1, max_length=120, description="e.g. work, candidates:auto:pointrcnn")
+]
 
 
 def _plain(value: Any) -> Any:
@@ -148,3 +153,11 @@ def frame_shapes(
 ) -> list[dict[str, Any]]:
     """Every track of the layer with a shape in the frame: ego- and world-frame cuboids, derived."""
     return scenes.frame_shapes(session, actor, scene_id, frame_index, layer)
+
+
+@router.get("/scenes/{scene_id}/layers/{layer}/tracks")
+def list_layer_tracks(
+    scene_id: IdPath, layer: LayerPath, session: SessionDep, actor: CurrentActor
+) -> list[dict[str, Any]]:
+    """Every live track of the layer with its world-frame shapes, as a track edit answers them."""
+    return layer_tracks(session, actor, scene_id, layer)

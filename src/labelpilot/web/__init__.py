@@ -1,0 +1,1 @@
+"""The browser front end: HTML pages, static ES modules and styles, and the vendored npm packages."""

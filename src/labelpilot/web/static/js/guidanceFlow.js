@@ -1,0 +1,200 @@
+// @ts-check
+/**
+ * The fast path: the next-best-action queue and the nudges, fetched from the server after edits,
+ * walked with one key (``n`` focuses the next item: its frame, its track, its view) and done with
+ * one key (the item's own: Enter, s, x, m, ...).
+ */
+
+/** @typedef {import('./editorTypes.js').GuidanceAction} GuidanceAction */
+/** @typedef {import('./editorTypes.js').Nudge} Nudge */
+/** @typedef {import('./controller.js').EditorController} EditorController */
+
+/** Edits often come in bursts; the queue is recomputed once they pause this long. */
+const REFRESH_DELAY_MS = 700;
+
+export class GuidanceFlow {
+  /** @type {ReturnType<typeof setTimeout> | null} */ #timer = null;
+  /** @type {Promise<void> | null} */ #running = null;
+  #dirty = false;
+  /** @type {{trackId: string, frames: number[], index: number} | null} suggested keyframes being walked */
+  walk = null;
+
+  /** @param {EditorController} controller */
+  constructor(controller) {
+    this.controller = controller;
+    this.model = controller.model;
+  }
+
+  /** Refresh the queue and the nudges soon (after a burst of edits). */
+  schedule() {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.refresh();
+    }, REFRESH_DELAY_MS);
+  }
+
+  /** Fetch the queue and the nudges now; one request at a time, the latest edits always included. */
+  refresh() {
+    if (this.#running) {
+      this.#dirty = true;
+      return this.#running;
+    }
+    this.#running = this.#fetch().finally(() => {
+      this.#running = null;
+      if (this.#dirty) {
+        this.#dirty = false;
+        void this.refresh();
+      }
+    });
+    return this.#running;
+  }
+
+  async #fetch() {
+    const task = this.model.task;
+    if (!task) return;
+    const api = this.controller.api;
+    try {
+      const [guidance, nudges] = await Promise.all([
+        api.get(`/api/scenes/${task.scene_id}/guidance?task_id=${task.id}`),
+        api.get(`/api/tasks/${task.id}/nudges`),
+      ]);
+      this.model.setGuidance(/** @type {GuidanceAction[]} */ (guidance), /** @type {Nudge[]} */ (nudges));
+    } catch (error) {
+      this.model.notify(`guidance not updated: ${error instanceof Error ? error.message : error}`, 'error');
+    }
+  }
+
+  /**
+   * Whether an action still applies to what the editor shows (its track may be done already).
+   * @param {GuidanceAction} action
+   */
+  isOpen(action) {
+    return action.track_id === null || this.model.find(action.track_id) !== null;
+  }
+
+  /**
+   * The guidance action the queue offers for a track, of one of ``kinds``.
+   * @param {string} trackId
+   * @param {string[]} kinds
+   */
+  actionFor(trackId, kinds) {
+    return this.model.guidance.find((a) => a.track_id === trackId && kinds.includes(a.kind)) ?? null;
+  }
+
+  /** ``n``: the next suggested keyframe of a walk, else the next open item of the queue. */
+  next() {
+    const walk = this.walk;
+    if (walk && walk.index + 1 < walk.frames.length) {
+      walk.index += 1;
+      this.controller.goToFrame(walk.frames[walk.index]);
+      this.controller.select(walk.trackId);
+      this.model.notify(`keyframe ${walk.index + 1} of ${walk.frames.length}: adjust the box if needed`);
+      return;
+    }
+    this.walk = null;
+    const queue = this.model.guidance;
+    const only = this.model.guidanceFilter;
+    for (let step = 1; step <= queue.length; step += 1) {
+      const index = (Math.max(this.model.guidanceIndex, -1) + step + queue.length) % queue.length;
+      if (this.isOpen(queue[index]) && (only === null || queue[index].kind === only)) {
+        this.model.setGuidanceIndex(index);
+        this.focus(queue[index]);
+        return;
+      }
+    }
+    this.model.notify('the guidance queue is empty');
+  }
+
+  /**
+   * Take the person to an action: its frame, its track selected, its view.
+   * @param {GuidanceAction} action
+   */
+  focus(action) {
+    this.controller.goToFrame(action.frame);
+    this.controller.select(action.track_id);
+    this.model.setFocus({
+      trackId: action.track_id,
+      frame: action.frame,
+      view: action.view,
+      center: action.center_world ?? null,
+    });
+  }
+
+  /**
+   * Do an action of the queue (or of a nudge) with its defaults.
+   * @param {GuidanceAction} action
+   */
+  async follow(action) {
+    const controller = this.controller;
+    this.focus(action);
+    const id = action.track_id;
+    const found = this.model.find(id);
+    switch (action.kind) {
+      case 'confirm_stationary':
+        return id && found ? controller.markStationary(id) : null;
+      case 'confirm_moving':
+        if (id && found?.kind === 'candidate') {
+          return controller.confirmCandidate(id, action.keyframes.length ? action.keyframes : undefined);
+        }
+        // A track of the work layer keyed densely: walk the keyframes that reproduce its path.
+        if (id && found && action.keyframes.length) {
+          this.walk = { trackId: id, frames: action.keyframes, index: -1 };
+          this.next();
+        }
+        return null;
+      case 'reject_false_positive':
+        return id && found ? controller.rejectCandidate(id) : null;
+      case 'look_at_missed':
+        controller.startDraw();
+        return null;
+      default:
+        // measure, review_flag: the person looks and corrects; focusing is the action.
+        return null;
+    }
+  }
+
+  /** Follow a nudge's action (the first one by default). */
+  async followNudge(index = 0) {
+    const nudge = this.model.nudges[index];
+    if (!nudge) {
+      this.model.notify('no nudge right now');
+      return null;
+    }
+    if (nudge.action) return this.follow(nudge.action);
+    if (nudge.track_id) this.controller.select(nudge.track_id);
+    return null;
+  }
+
+  /**
+   * ``m``: the measurement view of a track (the queue's suggestion, else its side view here).
+   * @param {string | null} id
+   */
+  measure(id) {
+    if (id === null) {
+      this.model.notify('select a track to measure', 'error');
+      return;
+    }
+    const action = this.actionFor(id, ['measure']);
+    if (action) {
+      this.focus(action);
+      this.model.notify(action.reason);
+      return;
+    }
+    this.model.setFocus({ trackId: id, frame: this.model.frameIndex, view: 'side', center: null });
+  }
+
+  /**
+   * Enter: confirm the selected candidate, keyed as the queue suggests when it has a suggestion.
+   */
+  confirmSelected() {
+    const id = this.model.selectedId;
+    if (id === null || this.model.find(id)?.kind !== 'candidate') {
+      this.model.notify('select a candidate to confirm (n goes to the next one)', 'error');
+      return Promise.resolve(null);
+    }
+    const suggestion = this.actionFor(id, ['confirm_moving']);
+    const keyframes = suggestion && suggestion.keyframes.length ? suggestion.keyframes : undefined;
+    return this.controller.confirmCandidate(id, keyframes);
+  }
+}
