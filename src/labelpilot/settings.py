@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=512.0, description="Largest accepted upload (imports).", gt=0)
     max_body_kb: float = Field(default=256.0, description="Largest accepted JSON request body.", gt=0)
     cookie_secure: bool = Field(default=False, description="Send the session cookie only over HTTPS.")
+    kpi_idle_seconds: float = Field(
+        default=120.0,
+        description="Longest gap between two events of a person that still counts as active time (KPIs).",
+        gt=0,
+    )
     web_vendor_dir: Path = Field(
         default=REPO_NODE_MODULES,
         description="The npm packages the browser pages load (three.js is served from its three/ folder).",

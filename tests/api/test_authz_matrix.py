@@ -12,11 +12,15 @@ scene_access.py, tasks.py, track_edit_store.py), written once below as rules:
 - Managers import scenes, create and assign tasks, and set members; other members get 403.
 - Only the assignee starts and submits a task (an admin is not the assignee either); reviewers and
   managers review it.
+- Only the assignee records the editor's events of a task (nudges shown, heartbeats, ...).
 - Reviewers, managers and admins edit any layer but ground_truth without a task; an annotator edits
-  only within their task in progress (and confirms its scene's candidates); a coach does not edit.
+  only within their task in progress (and confirms, rejects or reopens its scene's candidates); a coach
+  does not edit.
 - ground_truth is read-only for everyone but administrators.
 - Managers and admins run automation on a scene (others who see it get 403); whoever sees a scene sees
   its guidance, and whoever sees a task its nudges.
+- Members and admins see (and stream) their own KPIs in a project; staff and admins see the team's;
+  managers and admins change the project's settings.
 
 There is no export route yet; when one is added, the coverage test below fails until it has a row
 (rule: staff-only, like the service's export).
@@ -32,6 +36,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from labelpilot.services.actors import SYSTEM
+from labelpilot.services.track_candidates import reject_candidate
 from tests.api.authz_world import MOT_FILE, Req, World, make_world
 
 ANONYMOUS = "anonymous"
@@ -75,6 +81,7 @@ TRACK_CREATORS = rule(201, ["rita", "meg", "root", "ann"])
 GROUND_TRUTH_EDITORS = rule(200, ["root"])
 GROUND_TRUTH_CREATORS = rule(201, ["root"])
 AUTOMATION_RUNNERS = rule(200, ["meg", "root"], hidden_from=("otto", "abe"))
+STAFF_READ = rule(200, [*STAFF, "root"])
 # Everyone with a role gets their next task: ann has one (200); the others have none to take (204).
 NEXT_TASK = {**rule(204, [*MEMBERS, "root"]), "ann": 200}
 PAGE = {**logged_in(200), ANONYMOUS: 303}
@@ -100,6 +107,15 @@ def _edit(w: World, track_id: int, **body: object) -> dict[str, object]:
 
 def _query(w: World, track_id: int) -> dict[str, object]:
     return {"expected_version": w.version(track_id), "task_id": w.ann_task}
+
+
+def _rejected_candidate(w: World) -> int:
+    """A fresh candidate, rejected by the system: one to reopen."""
+    track_id = w.candidate()
+    version = w.version(track_id)
+    with w.db.begin() as s:
+        reject_candidate(s, SYSTEM, track_id, version)
+    return track_id
 
 
 SCENE = "/api/scenes/{scene_id}"
@@ -185,6 +201,12 @@ ROWS: list[Row] = [
         "POST", "/api/tasks/{task_id}/review", REVIEWERS,
         lambda w: Req("POST", f"/api/tasks/{w.task('submitted')}/review", {"accept": True}),
     ),
+    Row(
+        "POST", "/api/tasks/{task_id}/events", rule(201, ["ann"]),
+        lambda w: Req(
+            "POST", f"/api/tasks/{w.ann_task}/events", {"kind": "heartbeat", "payload": {"frame": 1, "interval_s": 30}}
+        ),
+    ),
     # track edits (every request names ann's task; editors without a task may name it too)
     Row(
         "POST", SCENE + "/tracks", TRACK_CREATORS,
@@ -249,6 +271,10 @@ ROWS: list[Row] = [
     ),
     Row("POST", TRACK + "/confirm", EDITORS, lambda w: Req("POST", f"/api/tracks/{(t := w.candidate())}/confirm", _edit(w, t))),
     Row("POST", TRACK + "/reject", EDITORS, lambda w: Req("POST", f"/api/tracks/{(t := w.candidate())}/reject", _edit(w, t))),
+    Row(
+        "POST", TRACK + "/reopen", EDITORS,
+        lambda w: Req("POST", f"/api/tracks/{(t := _rejected_candidate(w))}/reopen", _edit(w, t)),
+    ),
     # automation and guidance
     Row(
         "POST", SCENE + "/autolabel", AUTOMATION_RUNNERS,
@@ -256,10 +282,26 @@ ROWS: list[Row] = [
     ),
     Row("GET", SCENE + "/guidance", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/guidance")),
     Row("GET", "/api/tasks/{task_id}/nudges", TASK_READERS, lambda w: Req("GET", f"/api/tasks/{w.ann_task}/nudges")),
+    # KPIs and the project's settings (the stream ends after its first event with once=1)
+    Row(
+        "PATCH", "/api/projects/{project_id}", MANAGERS,
+        lambda w: Req("PATCH", f"/api/projects/{w.project_id}", {"hourly_cost_eur": 30.0, "show_peer_names": True}),
+    ),
+    Row("GET", "/api/kpis/me", MEMBERS_READ, lambda w: Req("GET", "/api/kpis/me", params={"project_id": w.project_id})),
+    Row(
+        "GET", "/api/kpis/stream", MEMBERS_READ,
+        lambda w: Req("GET", "/api/kpis/stream", params={"project_id": w.project_id, "once": 1}),
+    ),
+    Row("GET", "/api/projects/{project_id}/kpis", STAFF_READ, lambda w: Req("GET", f"/api/projects/{w.project_id}/kpis")),
+    Row(
+        "GET", "/api/projects/{project_id}/kpis", STAFF_READ,
+        lambda w: Req("GET", f"/api/projects/{w.project_id}/kpis", params={"format": "csv"}),
+        case="csv",
+    ),
 ]  # fmt: skip
 
-OUTSIDE_THE_SCHEMA = {("GET", "/"), ("GET", "/login"), ("GET", "/editor")}
-"""Routes the OpenAPI schema leaves out (the browser pages) that still have a row."""
+OUTSIDE_THE_SCHEMA = {("GET", "/"), ("GET", "/login"), ("GET", "/editor"), ("GET", "/api/kpis/stream")}
+"""Routes the OpenAPI schema leaves out (the browser pages, the endless KPI stream) that still have a row."""
 TESTED_ELSEWHERE = {
     ("POST", "/api/auth/login"): "tests/api/test_auth.py (login, wrong password, CSRF, logout)",
 }

@@ -158,11 +158,13 @@ def test_a_box_drawn_in_the_birds_eye_view_is_edited_in_the_close_ups_and_fitted
         # The bird's-eye view has the car's heading (+x) up and its left (+y) to the left.
         return middle_x - (y - look_y) / metres_per_pixel, middle_y - (x - look_x) / metres_per_pixel
 
+    # Before drawing: once drawn, the new box is one of the project's confirmed tracks that the priors learn from.
+    priors = _get(page, web_server, f"/api/projects/{task['project_id']}/size-priors")
     _drag(page, screen(*OBJECT_BACK), screen(*OBJECT_FRONT))
     page.mouse.click(*screen(*OBJECT_FRONT))  # a click takes the class's typical width
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
     drawn = _only_track(page, web_server, scene_id, layer)
-    prior = _get(page, web_server, f"/api/projects/{task['project_id']}/size-priors")[drawn["label"]]["mean"]
+    prior = priors[drawn["label"]]["mean"]
     box = _box(drawn, 0)
     pixel = 2 * metres_per_pixel  # the drag lands on whole pixels
     assert math.isclose(box.size[0], OBJECT_BACK[1] - OBJECT_FRONT[1], abs_tol=pixel)

@@ -7,8 +7,10 @@ from fastapi import FastAPI
 from labelpilot import __version__
 from labelpilot.api.errors import install_error_handlers
 from labelpilot.api.limits import BodySizeLimit
-from labelpilot.api.routers import auth, automation, projects, scenes, tasks, tracks
+from labelpilot.api.routers import auth, automation, kpis, projects, scenes, tasks, tracks
 from labelpilot.api.state import AppState
+from labelpilot.services.event_broadcast import EventBroadcaster
+from labelpilot.services.kpi_live import LiveKpis
 from labelpilot.settings import Settings
 from labelpilot.store.blobs import BlobStore
 from labelpilot.store.db import make_engine, make_session_factory
@@ -22,14 +24,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     if migrate:
         upgrade(engine)
     app = FastAPI(title="LabelPilot", version=__version__)
+    sessions = make_session_factory(engine)
+    broadcaster = EventBroadcaster()
+    broadcaster.attach(sessions)
     app.state.labelpilot = AppState(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         blobs=BlobStore(settings.resolved_blob_root),
+        broadcaster=broadcaster,
+        live_kpis=LiveKpis(sessions, broadcaster, idle_seconds=settings.kpi_idle_seconds),
     )
     install_error_handlers(app)
-    for module in (auth, projects, scenes, tasks, tracks, automation):
+    for module in (auth, projects, scenes, tasks, tracks, automation, kpis):
         app.include_router(module.router)
     install_web(app, settings)
     app.add_middleware(

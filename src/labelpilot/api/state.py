@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from labelpilot.services.event_broadcast import EventBroadcaster
+from labelpilot.services.kpi_live import LiveKpis
 from labelpilot.settings import Settings
 from labelpilot.store.blobs import BlobStore
 
@@ -17,3 +19,6 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     blobs: BlobStore
+    broadcaster: EventBroadcaster
+    """tells live listeners about committed events (attached to ``sessions``)"""
+    live_kpis: LiveKpis

@@ -11,6 +11,7 @@ from labelpilot.api.app import create_app
 from labelpilot.cli.common import console
 from labelpilot.settings import Settings
 
+GRACEFUL_SHUTDOWN_SECONDS = 3
 HostOpt = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 PortOpt = Annotated[int, typer.Option("--port", help="TCP port to listen on.")]
 
@@ -20,7 +21,11 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     console.print(
         f"LabelPilot is running at [bold]http://{host}:{port}/[/] (API docs: /docs); Ctrl-C stops it"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Open live-KPI streams (server-sent events) never end on their own: cut them after a few seconds
+    # instead of waiting for every browser to go away before stopping.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS
+    )
 
 
 def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:

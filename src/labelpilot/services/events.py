@@ -1,4 +1,8 @@
-"""The append-only event log: one row for each thing a person or the system did."""
+"""The append-only event log: one row for each thing a person or the system did.
+
+Recording an event of a project also tells the live listeners of that project (the KPI stream) once
+the transaction commits (``event_broadcast``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelpilot.services.actors import Actor
+from labelpilot.services.event_broadcast import note_project_event
 from labelpilot.store.tables import EventRow
 
 
@@ -32,4 +37,6 @@ def record_event(
     )
     session.add(event)
     session.flush()
+    if project_id is not None:
+        note_project_event(session, project_id)
     return event

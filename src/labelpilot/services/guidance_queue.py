@@ -4,6 +4,10 @@ Both run the pure algorithms of ``labelpilot.guidance`` on the scene as stored, 
 are row ids (``load_scene(..., track_ids="row")``), so an action's or nudge's ``track_id`` is what
 the editor and the API address. Neither ever loads the ``ground_truth`` layer: guidance sees the
 work layer and the candidate layers it is given, nudges the task's layer and its events.
+
+The editor records the nudges it shows and the ones the person dismisses as task events
+(``task_events``, payload ``{"nudge_kind", "track_id"}``): a shown nudge is silenced until its
+track's situation changes (``guidance.nudges``), a dismissed one for the rest of the task.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from labelpilot.automation.candidates import CANDIDATE_PREFIX
 from labelpilot.guidance.engine import next_best_actions
-from labelpilot.guidance.nudges import TaskEvent, nudges
+from labelpilot.guidance.nudges import NUDGE_SHOWN, TaskEvent, nudges
 from labelpilot.scenes import Scene
 from labelpilot.services import tasks
 from labelpilot.services.actors import Actor
@@ -33,6 +37,7 @@ from labelpilot.tracks import AnnotationLayer
 DEFAULT_WORK_LAYER = "work"
 MAX_ACTIONS = 1000
 """The most actions one request may ask for (a scene rarely has more than a few hundred)."""
+NUDGE_DISMISSED = "nudge_dismissed"
 
 
 def _sweeps(blobs: BlobStore, scene: Scene) -> BlobSweeps | None:
@@ -124,6 +129,9 @@ def guidance(
 
 def _task_event(row: EventRow) -> TaskEvent:
     payload = dict(row.payload or {})
+    if row.kind == NUDGE_SHOWN and "nudge_kind" in payload:
+        # guidance.nudges reads the shown nudge's kind as the payload's "kind".
+        payload["kind"] = payload["nudge_kind"]
     frame = payload.get("frame")
     return TaskEvent(
         kind=row.kind,
@@ -135,7 +143,8 @@ def _task_event(row: EventRow) -> TaskEvent:
 
 
 def task_nudges(session: Session, blobs: BlobStore, actor: Actor, task_id: int) -> list[dict[str, Any]]:
-    """Nudges for a task from what was done in it so far (``Nudge.to_json``), for anyone who sees the task."""
+    """Nudges for a task from what was done in it so far (``Nudge.to_json``), for anyone who sees the
+    task; never one its assignee dismissed (same kind, same track) in it."""
     task = tasks.get_task(session, actor, task_id)
     scene_row = session.get(SceneRow, task.scene_id)
     assert scene_row is not None  # a task's scene is deleted with it
@@ -143,5 +152,7 @@ def task_nudges(session: Session, blobs: BlobStore, actor: Actor, task_id: int) 
         select(EventRow).where(EventRow.task_id == task_id).order_by(EventRow.at, EventRow.id)
     )
     events = [_task_event(row) for row in rows]
+    dismissed = {(str(e.payload.get("nudge_kind")), e.track_id) for e in events if e.kind == NUDGE_DISMISSED}
     scene = _load(session, scene_row, task.layer, [])
-    return [nudge.to_json() for nudge in nudges(events, scene, task.layer, sweeps=_sweeps(blobs, scene))]
+    found = nudges(events, scene, task.layer, sweeps=_sweeps(blobs, scene))
+    return [nudge.to_json() for nudge in found if (nudge.kind, nudge.track_id) not in dismissed]

@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 
 from labelpilot.services.actors import ALL_ROLES, Actor, Role, require_role
 from labelpilot.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from labelpilot.services.events import record_event
 from labelpilot.store.tables import Membership, Project, User
+
+MAX_HOURLY_COST_EUR = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,14 @@ class ProjectView:
     id: int
     name: str
     role: str | None
+    hourly_cost_eur: float
+    """what an hour of a person's time costs (shapes per Euro)"""
+    show_peer_names: bool
+    """whether members who are not managers see their peers' names in the KPIs"""
+
+
+def _view(project: Project, role: str | None) -> ProjectView:
+    return ProjectView(project.id, project.name, role, project.hourly_cost_eur, project.show_peer_names)
 
 
 def create_project(session: Session, actor: Actor, name: str) -> Project:
@@ -76,18 +87,58 @@ def list_projects(session: Session, actor: Actor) -> list[ProjectView]:
         .outerjoin(Membership, (Membership.project_id == Project.id) & (Membership.user_id == actor.user_id))
         .order_by(Project.id)
     ).all()
-    return [
-        ProjectView(project.id, project.name, role)
-        for project, role in rows
-        if actor.is_admin or role is not None
-    ]
+    return [_view(project, role) for project, role in rows if actor.is_admin or role is not None]
 
 
 def get_project(session: Session, actor: Actor, project_id: int) -> ProjectView:
     role = require_role(session, actor, project_id, ALL_ROLES)
     project = session.get(Project, project_id)
     assert project is not None  # require_role checked it
-    return ProjectView(project.id, project.name, role.value if role else None)
+    return _view(project, role.value if role else None)
+
+
+def update_project_settings(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    hourly_cost_eur: float | None = None,
+    show_peer_names: bool | None = None,
+) -> ProjectView:
+    """Change the project's KPI settings (managers and admins); None leaves a setting as it is.
+
+    Recorded as a ``project_settings_changed`` event, so that live dashboards recompute (a new cost
+    changes every shapes-per-Euro figure).
+    """
+    role = require_role(session, actor, project_id, frozenset({Role.MANAGER}))
+    project = session.get(Project, project_id)
+    assert project is not None  # require_role checked it
+    before = {"hourly_cost_eur": project.hourly_cost_eur, "show_peer_names": project.show_peer_names}
+    if hourly_cost_eur is not None:
+        if (
+            isinstance(hourly_cost_eur, bool)
+            or not isinstance(hourly_cost_eur, int | float)
+            or not 0 <= hourly_cost_eur <= MAX_HOURLY_COST_EUR
+        ):
+            raise InvalidError(
+                f"hourly_cost_eur must be a number from 0 to {MAX_HOURLY_COST_EUR:g}", field="hourly_cost_eur"
+            )
+        project.hourly_cost_eur = float(hourly_cost_eur)
+    if show_peer_names is not None:
+        if not isinstance(show_peer_names, bool):
+            raise InvalidError("show_peer_names must be true or false", field="show_peer_names")
+        project.show_peer_names = show_peer_names
+    session.flush()
+    after = {"hourly_cost_eur": project.hourly_cost_eur, "show_peer_names": project.show_peer_names}
+    if after != before:
+        record_event(
+            session,
+            actor,
+            "project_settings_changed",
+            project_id=project_id,
+            payload={"before": before, "after": after},
+        )
+    return _view(project, role.value if role else None)
 
 
 def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[str, str]]:

@@ -1,7 +1,9 @@
-"""Candidate tracks (from auto:* layers or proposed in a work layer): confirm or reject them.
+"""Candidate tracks (from auto:* layers or proposed in a work layer): confirm or reject them, or
+take the decision back (reopen).
 
 Confirming is the main path from automation to delivered shapes, so it is recorded as its own
-event kind (``candidate_confirmed``) that the KPIs count.
+event kind (``candidate_confirmed``) that the KPIs count; a reopen (``candidate_reopened``) is the
+event that cancels it, so a decision undone in the editor is not counted as work delivered.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelpilot.automation.keyframes import keyframed_track
@@ -29,7 +32,7 @@ from labelpilot.services.track_edit_store import (
     result_of,
     write_versioned,
 )
-from labelpilot.store.tables import KeyframeRow
+from labelpilot.store.tables import KeyframeRow, LayerRow, TrackRow
 from labelpilot.tracks import Keyframed, Provenance, Track, TrackStatus
 
 DEFAULT_WORK_LAYER = "work"
@@ -40,6 +43,11 @@ def _require_candidate(loaded: LoadedTrack) -> None:
         raise ConflictError(
             f"track {loaded.row.id} is {loaded.row.status}, not a candidate", current=loaded.to_json()
         )
+
+
+def copy_key(candidate_id: int) -> str:
+    """The key of the track a confirmation copies a candidate of an ``auto:*`` layer into."""
+    return f"candidate-{candidate_id}"
 
 
 def _rekeyed(track: Track, keyframes: Any) -> Track:
@@ -99,7 +107,7 @@ def confirm_candidate(
     before = loaded.to_json()
     copy = dataclasses.replace(
         accepted,
-        track_id=f"candidate-{track_id}",
+        track_id=copy_key(track_id),
         provenance=Provenance("candidate", loaded.layer.name),
         status=TrackStatus.CONFIRMED,
     )
@@ -135,3 +143,54 @@ def reject_candidate(
     _require_candidate(loaded)
     values = {"status": TrackStatus.REJECTED.value}
     return apply_edit(session, actor, "candidate_rejected", loaded, task, expected_version, values)
+
+
+def _live_copy(session: Session, loaded: LoadedTrack) -> int | None:
+    """The id of a live (not deleted) track a confirmation copied this candidate into, if any."""
+    return session.scalar(
+        select(TrackRow.id)
+        .join(LayerRow, LayerRow.id == TrackRow.layer_id)
+        .where(
+            LayerRow.scene_id == loaded.scene.id,
+            TrackRow.key == copy_key(loaded.row.id),
+            TrackRow.provenance_kind == "candidate",
+            TrackRow.provenance_source == loaded.layer.name,
+            TrackRow.deleted.is_(False),
+        )
+        .limit(1)
+    )
+
+
+def reopen_candidate(
+    session: Session,
+    actor: Actor,
+    track_id: int,
+    expected_version: int,
+    *,
+    task_id: int | None = None,
+) -> EditResult:
+    """Take back the decision on a candidate of an ``auto:*`` or ``candidates:*`` layer: a confirmed
+    or rejected candidate is a candidate again (the editor's undo of a confirm or a reject).
+
+    Whoever may confirm or reject it may reopen it. Refused with a ConflictError when it is still a
+    candidate, and while the track its confirmation copied into a work layer is live: that copy is
+    delivered work, so it is deleted first (a separate edit), and a candidate is never pending and
+    delivered at once.
+    """
+    loaded, task = open_edit(session, actor, track_id, expected_version, task_id, candidate_source=True)
+    if not is_auto_layer(loaded.layer.name):
+        raise InvalidError(
+            f"track {track_id} is in layer {loaded.layer.name!r}; only candidates of auto:* and "
+            "candidates:* layers are reopened",
+            field="track_id",
+        )
+    if loaded.row.status == TrackStatus.CANDIDATE.value:
+        raise ConflictError(f"track {track_id} is already a candidate", current=loaded.to_json())
+    copy = _live_copy(session, loaded)
+    if copy is not None:
+        raise ConflictError(
+            f"candidate {track_id} was confirmed as track {copy}; delete that track before reopening it",
+            current=loaded.to_json(),
+        )
+    values = {"status": TrackStatus.CANDIDATE.value}
+    return apply_edit(session, actor, "candidate_reopened", loaded, task, expected_version, values)

@@ -5,7 +5,7 @@ ConflictError (carrying the current track) when it is stale; a successful edit b
 one, records an event with the track before and after, and returns the track with its world-frame
 shapes for every frame of its life, so that the editor can redraw all frames at once.
 
-Candidates are confirmed or rejected in ``track_candidates`` (re-exported here).
+Candidates are confirmed, rejected or reopened in ``track_candidates`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ from labelpilot.services.actors import Actor
 from labelpilot.services.codec import pose_from_json, pose_to_json
 from labelpilot.services.errors import InvalidError
 from labelpilot.services.size_defaults import default_size
-from labelpilot.services.track_candidates import DEFAULT_WORK_LAYER, confirm_candidate, reject_candidate
+from labelpilot.services.track_candidates import (
+    DEFAULT_WORK_LAYER,
+    confirm_candidate,
+    reject_candidate,
+    reopen_candidate,
+)
 from labelpilot.services.track_edit_input import (
     check_attributes,
     check_frame,
@@ -295,6 +300,7 @@ __all__ = [
     "make_moving",
     "make_stationary",
     "reject_candidate",
+    "reopen_candidate",
     "robust_world_pose",
     "set_absent",
     "set_keyframe",

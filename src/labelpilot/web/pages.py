@@ -1,4 +1,4 @@
-"""The browser pages (login, my tasks, the editor) and the static files they load.
+"""The browser pages (login, the home dashboard with my tasks, the editor) and the static files they load.
 
 Pages are static HTML shells; the ES modules they load talk to the JSON API. Whether a visitor is
 logged in is decided here with the API's own rule (session cookie or bearer token), so that a logged-out
@@ -25,7 +25,9 @@ from labelpilot.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static"
-VENDOR_THREE_URL = "/vendor/three"
+VENDOR_URL = "/vendor"
+VENDOR_PACKAGES = {"three": "build/three.module.js", "uplot": "dist/uPlot.esm.js"}
+"""The npm packages the pages load (from ``settings.web_vendor_dir``), each with a file that proves it is installed."""
 LOGIN_URL = "/login"
 NO_CACHE = {"Cache-Control": "no-cache"}
 """Browsers revalidate pages and modules (an ETag round trip), so a new build is never half-loaded."""
@@ -73,7 +75,7 @@ def login_page() -> FileResponse:
 
 @router.get("/", response_model=None)
 def tasks_page(request: Request, session: SessionDep) -> Response:
-    """My tasks, or the login page for a visitor who is not logged in."""
+    """The home page (dashboard and my tasks), or the login page for a visitor who is not logged in."""
     return _page("tasks.html") if _logged_in(request, session) else _to_login("/")
 
 
@@ -88,11 +90,20 @@ def editor_page(request: Request, session: SessionDep) -> Response:
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
-    """Add the pages and the two static folders: our own files and three.js from node_modules."""
+    """Add the pages, our own static files, and each vendor package (``/vendor/<name>/``) from node_modules."""
     app.include_router(router)
     app.mount(STATIC_URL, RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
-    three = settings.web_vendor_dir / "three"
-    if not (three / "build" / "three.module.js").is_file():
-        # The API works without it; only the editor's 3D view needs it, so say so rather than refuse to start.
-        log.warning("three.js is not installed under %s (run `make install`); the editor cannot load", three)
-    app.mount(VENDOR_THREE_URL, RevalidatedStaticFiles(directory=three, check_dir=False), name="vendor-three")
+    for package, entry in VENDOR_PACKAGES.items():
+        folder = settings.web_vendor_dir / package
+        if not (folder / entry).is_file():
+            # The API works without it; only the pages that load it break, so say so rather than refuse to start.
+            log.warning(
+                "%s is not installed under %s (run `make install`); pages that use it cannot load",
+                package,
+                folder,
+            )
+        app.mount(
+            f"{VENDOR_URL}/{package}",
+            RevalidatedStaticFiles(directory=folder, check_dir=False),
+            name=f"vendor-{package}",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from labelpilot.api.deps import CurrentActor, SessionDep
 from labelpilot.api.params import IdPath, NamePath, Text
@@ -19,6 +19,33 @@ class ProjectOut(BaseModel):
     id: int
     name: str
     role: str | None
+    hourly_cost_eur: float
+    show_peer_names: bool
+
+    @classmethod
+    def of(cls, view: projects.ProjectView) -> ProjectOut:
+        return cls(
+            id=view.id,
+            name=view.name,
+            role=view.role,
+            hourly_cost_eur=view.hourly_cost_eur,
+            show_peer_names=view.show_peer_names,
+        )
+
+
+class ProjectSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hourly_cost_eur: float | None = Field(
+        default=None,
+        ge=0,
+        le=projects.MAX_HOURLY_COST_EUR,
+        allow_inf_nan=False,
+        description="what an hour of a person's time costs, for shapes per Euro",
+    )
+    show_peer_names: bool | None = Field(
+        default=None, description="members who are not managers see their peers' names in the KPIs"
+    )
 
 
 class ProjectCreate(BaseModel):
@@ -36,20 +63,33 @@ class MemberSet(BaseModel):
 
 @router.get("", response_model=list[ProjectOut])
 def list_projects(session: SessionDep, actor: CurrentActor) -> list[ProjectOut]:
-    return [ProjectOut(id=p.id, name=p.name, role=p.role) for p in projects.list_projects(session, actor)]
+    return [ProjectOut.of(p) for p in projects.list_projects(session, actor)]
 
 
 @router.post("", response_model=ProjectOut, status_code=201)
 def create_project(body: ProjectCreate, session: SessionDep, actor: CurrentActor) -> ProjectOut:
     project = projects.create_project(session, actor, body.name)
-    view = projects.get_project(session, actor, project.id)
-    return ProjectOut(id=view.id, name=view.name, role=view.role)
+    return ProjectOut.of(projects.get_project(session, actor, project.id))
 
 
 @router.get("/{project_id}", response_model=ProjectOut)
 def get_project(project_id: IdPath, session: SessionDep, actor: CurrentActor) -> ProjectOut:
-    view = projects.get_project(session, actor, project_id)
-    return ProjectOut(id=view.id, name=view.name, role=view.role)
+    return ProjectOut.of(projects.get_project(session, actor, project_id))
+
+
+@router.patch("/{project_id}", response_model=ProjectOut)
+def update_project(
+    project_id: IdPath, body: ProjectSettings, session: SessionDep, actor: CurrentActor
+) -> ProjectOut:
+    """Change the project's KPI settings (managers and admins); fields left out stay as they are."""
+    view = projects.update_project_settings(
+        session,
+        actor,
+        project_id,
+        hourly_cost_eur=body.hourly_cost_eur,
+        show_peer_names=body.show_peer_names,
+    )
+    return ProjectOut.of(view)
 
 
 @router.get("/{project_id}/members", response_model=list[MemberOut])

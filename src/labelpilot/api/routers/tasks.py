@@ -1,4 +1,5 @@
-"""Tasks: create, list, "give me my next task", and the state machine's transitions."""
+"""Tasks: create, list, "give me my next task", the state machine's transitions, and the editor's
+events of a task (nudges shown, heartbeats, ...)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from labelpilot.api.deps import CurrentActor, SessionDep
 from labelpilot.api.params import BodyId, IdPath, IdQuery, Int32, Text, Version
-from labelpilot.services import tasks
+from labelpilot.services import task_events, tasks
 
 router = APIRouter(prefix="/api", tags=["tasks"])
 
@@ -35,6 +36,14 @@ class TaskReview(BaseModel):
     accept: bool
     comment: Text = Field(default="", max_length=4000)
     expected_version: Version | None = None
+
+
+class TaskEventCreate(BaseModel):
+    kind: Text = Field(max_length=60, description=", ".join(sorted(task_events.TASK_EVENT_KINDS)))
+    payload: dict[Text, Any] = Field(
+        default_factory=dict,
+        description=f"a flat object of the kind's fields, at most {task_events.MAX_PAYLOAD_BYTES} bytes of JSON",
+    )
 
 
 class NextTaskRequest(BaseModel):
@@ -108,3 +117,11 @@ def review_task(
         session, actor, task_id, body.accept, body.comment, expected_version=body.expected_version
     )
     return view.to_json()
+
+
+@router.post("/tasks/{task_id}/events", status_code=201)
+def record_task_event(
+    task_id: IdPath, body: TaskEventCreate, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    """An event of the editor that is not an edit, recorded by the task's assignee while it is in progress."""
+    return task_events.record_task_event(session, actor, task_id, body.kind, body.payload)

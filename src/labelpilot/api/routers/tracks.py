@@ -213,6 +213,16 @@ def reject_candidate(
     ).to_json()
 
 
+@router.post("/tracks/{track_id}/reopen")
+def reopen_candidate(
+    track_id: IdPath, body: Versioned, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    """A confirmed or rejected candidate of an auto:* or candidates:* layer is a candidate again."""
+    return track_edits.reopen_candidate(
+        session, actor, track_id, body.expected_version, task_id=body.task_id
+    ).to_json()
+
+
 @router.delete("/tracks/{track_id}")
 def delete_track(
     track_id: IdPath,

@@ -3,9 +3,11 @@
  * Every user action of the editor. Views and the keymap call these. The track edits are in
  * trackActions.js (this class extends it): each changes the model at once (optimistically) and
  * sends the edit through the pipeline, whose answer from the server replaces the optimistic copy.
- * Navigation, modes, guidance (guidanceFlow.js), undo and redo, and submitting are here.
+ * Navigation, modes, guidance (guidanceFlow.js), undo and redo, and submitting are here; the
+ * events that are not edits (nudges shown, heartbeats, ...) go out through ``events``.
  */
 
+import { EditorEvents } from './editorEvents.js';
 import { GuidanceFlow } from './guidanceFlow.js';
 import { TrackActions } from './trackActions.js';
 
@@ -25,6 +27,7 @@ export class EditorController extends TrackActions {
    */
   constructor(model, api) {
     super(model, api);
+    this.events = new EditorEvents(model, api);
     this.guidanceFlow = new GuidanceFlow(this);
   }
 
@@ -117,6 +120,10 @@ export class EditorController extends TrackActions {
     return this.guidanceFlow.followNudge(index);
   }
 
+  dismissNudge(index = 0) {
+    this.guidanceFlow.dismissNudge(index);
+  }
+
   /** @param {string | null} id */
   goToMeasurement(id) {
     return this.guidanceFlow.measure(id);
@@ -166,8 +173,17 @@ export class EditorController extends TrackActions {
       model.notify('an edit is not saved: resolve it before submitting', 'error');
       return null;
     }
-    const fresh = await this.api.get(`/api/tasks/${model.task.id}`);
-    const task = await this.api.post(`/api/tasks/${model.task.id}/submit`, { expected_version: fresh.version });
+    // The server takes a task's events only while it is in progress: the last ones land first.
+    await this.events.close();
+    /** @type {import('./editorTypes.js').Task} */
+    let task;
+    try {
+      const fresh = await this.api.get(`/api/tasks/${model.task.id}`);
+      task = await this.api.post(`/api/tasks/${model.task.id}/submit`, { expected_version: fresh.version });
+    } catch (error) {
+      this.events.reopen();
+      throw error;
+    }
     model.task = task;
     model.editable = false;
     this.#stopPlay();

@@ -7,6 +7,10 @@
  *
  * A deleted track cannot be undeleted through the API: undo stores it again as a new track (same
  * class, size, motion, life) and later entries follow it to its new id.
+ *
+ * A decision on a candidate is taken back by reopening the candidate (`POST /tracks/{id}/reopen`),
+ * after deleting the copy a confirmation made; redo decides again (a confirmation with the same
+ * keyframes makes a new copy with the candidate's provenance, brought to the state after the action).
  */
 
 /** @typedef {import('./editorTypes.js').Track} Track */
@@ -30,6 +34,15 @@
  * @property {string} id the track (its id when the action was done)
  * @property {Track | null} before null: the action created the track
  * @property {Track | null} after null: the action deleted it
+ * @property {CandidateDecision} [candidate] the action decided on a candidate (``id`` is then the
+ *   confirmed copy, or the candidate itself for a rejection)
+ */
+
+/**
+ * @typedef {Object} CandidateDecision
+ * @property {string} id the candidate
+ * @property {'confirm' | 'reject'} decision
+ * @property {number[]} [keyframes] the keyframes the confirmation was given
  */
 
 const MAX_ENTRIES = 200;
@@ -94,13 +107,14 @@ export class EditHistory {
     const entry = this.#undo.pop();
     if (!entry) return null;
     try {
-      await this.#restoreQueued(entry.id, entry.before, entry.after);
+      if (entry.candidate) await this.#reopenQueued(entry, entry.candidate);
+      else await this.#restoreQueued(entry.id, entry.before, entry.after);
     } catch (error) {
       this.#undo.push(entry);
       throw error;
     }
     this.#redo.push(entry);
-    return { label: entry.label, id: this.pipeline.resolve(entry.id) };
+    return { label: entry.label, id: entry.candidate ? entry.candidate.id : this.pipeline.resolve(entry.id) };
   }
 
   /**
@@ -111,7 +125,8 @@ export class EditHistory {
     const entry = this.#redo.pop();
     if (!entry) return null;
     try {
-      await this.#restoreQueued(entry.id, entry.after, entry.before);
+      if (entry.candidate) await this.#decideQueued(entry, entry.candidate);
+      else await this.#restoreQueued(entry.id, entry.after, entry.before);
     } catch (error) {
       this.#redo.push(entry);
       throw error;
@@ -132,6 +147,54 @@ export class EditHistory {
     if (state) model.putTrack({ ...state, id: Number(current) });
     else model.removeTrack(current);
     return this.pipeline.transact([current, String(from?.id ?? id)], () => this.restore(id, state));
+  }
+
+  /**
+   * Undo a decision: the confirmed copy deleted (for a confirmation), the candidate reopened; both
+   * shown at once.
+   * @param {HistoryEntry} entry
+   * @param {CandidateDecision} candidate
+   */
+  #reopenQueued(entry, candidate) {
+    const model = this.pipeline.model;
+    const copyId = candidate.decision === 'confirm' ? this.pipeline.resolve(entry.id) : null;
+    const decided = this.pipeline.serverTrack(candidate.id);
+    if (copyId !== null) model.removeTrack(copyId);
+    if (decided) model.putCandidate({ ...decided, status: 'candidate' });
+    const touched = copyId === null ? [candidate.id] : [candidate.id, copyId];
+    return this.pipeline.transact(touched, async () => {
+      if (copyId !== null) await this.restore(entry.id, null);
+      await this.#send('reopen the candidate', candidate.id, (v, at) =>
+        this.#call('POST', `/tracks/${at}/reopen`, v),
+      );
+    });
+  }
+
+  /**
+   * Redo a decision: the candidate confirmed (with the same keyframes) or rejected again; a new
+   * copy takes the old one's place (later entries follow it) and is brought to the state after.
+   * @param {HistoryEntry} entry
+   * @param {CandidateDecision} candidate
+   */
+  #decideQueued(entry, candidate) {
+    const model = this.pipeline.model;
+    const shownId = this.pipeline.resolve(entry.id);
+    model.removeTrack(candidate.id);
+    if (candidate.decision === 'confirm' && entry.after) model.putTrack({ ...entry.after, id: Number(shownId) });
+    return this.pipeline.transact([candidate.id, shownId], async () => {
+      if (candidate.decision === 'reject') {
+        await this.#send('reject the candidate', candidate.id, (v, at) =>
+          this.#call('POST', `/tracks/${at}/reject`, v),
+        );
+        return;
+      }
+      const body = candidate.keyframes ? { keyframes: candidate.keyframes } : {};
+      const confirmed = await this.#send('confirm the candidate', candidate.id, (v, at) =>
+        this.#call('POST', `/tracks/${at}/confirm`, v, body),
+      );
+      this.pipeline.rename(shownId, String(confirmed.track.id));
+      await this.restore(entry.id, entry.after);
+    });
   }
 
   /**

@@ -71,7 +71,11 @@ export class EditSession {
       if (send) result = (await send(workId, /** @type {Track} */ (this.pipeline.serverTrack(workId)))) ?? result;
       const after = /** @type {EditResult} */ (result).track;
       const shownLabel = isCandidate && send ? `confirm and ${label}` : label;
-      this.history.record({ label: shownLabel, id: String(after.id), before, after });
+      /** @type {import('./editHistory.js').HistoryEntry} */
+      const entry = { label: shownLabel, id: String(after.id), before, after };
+      // Undo reopens the candidate; redo confirms it again with the same keyframes.
+      if (isCandidate) entry.candidate = { id, decision: 'confirm', keyframes: confirmKeyframes };
+      this.history.record(entry);
       return result;
     });
   }

@@ -85,6 +85,7 @@ export class Editor {
     await this.#load(task, me.user.name, mine && task.state === 'in_progress');
     this.#mount();
     this.#bindKeys();
+    this.controller.events.startHeartbeat(this.doc);
     // The queue takes a few seconds on a long scene; the editor is usable meanwhile.
     void this.controller.guidanceFlow.refresh();
   }
@@ -198,6 +199,7 @@ export class Editor {
         return action ? controller.followAction(action) : flow.next();
       },
       followNudge: () => controller.followNudge(0),
+      dismissNudge: () => controller.dismissNudge(0),
       measure: () => controller.goToMeasurement(model.selectedId),
       confirm: () => flow.confirmSelected(),
       reject: onSelected((id) => controller.rejectCandidate(id)),

@@ -2,8 +2,11 @@
 /**
  * The fast path: the next-best-action queue and the nudges, fetched from the server after edits,
  * walked with one key (``n`` focuses the next item: its frame, its track, its view) and done with
- * one key (the item's own: Enter, s, x, m, ...).
+ * one key (the item's own: Enter, s, x, m, ...). Nudges live on the NudgeBoard (shown, followed,
+ * dismissed); opening an item of the queue is recorded as an event (`guidance_item_opened`).
  */
+
+import { NudgeBoard } from './nudgeBoard.js';
 
 /** @typedef {import('./editorTypes.js').GuidanceAction} GuidanceAction */
 /** @typedef {import('./editorTypes.js').Nudge} Nudge */
@@ -23,6 +26,7 @@ export class GuidanceFlow {
   constructor(controller) {
     this.controller = controller;
     this.model = controller.model;
+    this.board = new NudgeBoard(this.model, controller.events);
   }
 
   /** Refresh the queue and the nudges soon (after a burst of edits). */
@@ -59,7 +63,8 @@ export class GuidanceFlow {
         api.get(`/api/scenes/${task.scene_id}/guidance?task_id=${task.id}`),
         api.get(`/api/tasks/${task.id}/nudges`),
       ]);
-      this.model.setGuidance(/** @type {GuidanceAction[]} */ (guidance), /** @type {Nudge[]} */ (nudges));
+      const shown = this.board.merge(/** @type {Nudge[]} */ (nudges));
+      this.model.setGuidance(/** @type {GuidanceAction[]} */ (guidance), shown);
     } catch (error) {
       this.model.notify(`guidance not updated: ${error instanceof Error ? error.message : error}`, 'error');
     }
@@ -98,12 +103,28 @@ export class GuidanceFlow {
     for (let step = 1; step <= queue.length; step += 1) {
       const index = (Math.max(this.model.guidanceIndex, -1) + step + queue.length) % queue.length;
       if (this.isOpen(queue[index]) && (only === null || queue[index].kind === only)) {
-        this.model.setGuidanceIndex(index);
-        this.focus(queue[index]);
+        this.open(index);
         return;
       }
     }
     this.model.notify('the guidance queue is empty');
+  }
+
+  /**
+   * Open an item of the queue (``n``, or a click on it): in focus, and recorded as looked at.
+   * @param {number} index in model.guidance
+   */
+  open(index) {
+    const action = this.model.guidance[index];
+    if (!action) return;
+    this.model.setGuidanceIndex(index);
+    this.focus(action);
+    this.controller.events.send('guidance_item_opened', {
+      action_kind: action.kind,
+      frame: action.frame,
+      track_id: action.track_id === null ? null : Number(action.track_id),
+      index,
+    });
   }
 
   /**
@@ -161,9 +182,21 @@ export class GuidanceFlow {
       this.model.notify('no nudge right now');
       return null;
     }
+    this.board.followed(nudge);
     if (nudge.action) return this.follow(nudge.action);
     if (nudge.track_id) this.controller.select(nudge.track_id);
     return null;
+  }
+
+  /** Dismiss a nudge (the first one by default): it does not come back in this task. */
+  dismissNudge(index = 0) {
+    const nudge = this.model.nudges[index];
+    if (!nudge) {
+      this.model.notify('no nudge right now');
+      return;
+    }
+    this.board.dismissed(nudge);
+    this.model.notify('nudge dismissed');
   }
 
   /**

@@ -30,6 +30,11 @@ export const KEYMAP = Object.freeze({
   nextAction: { keys: ['n'], description: 'Go to the next guidance item (or suggested keyframe)', group: 'Guidance' },
   followAction: { keys: ['g'], description: 'Do the guidance item in focus', group: 'Guidance' },
   followNudge: { keys: ['u'], description: 'Take the faster path the latest nudge offers', group: 'Guidance' },
+  dismissNudge: {
+    keys: ['shift+u'],
+    description: 'Dismiss the latest nudge (it does not come back)',
+    group: 'Guidance',
+  },
   measure: { keys: ['m'], description: 'Go to the measurement view of the selected object', group: 'Guidance' },
   confirm: {
     keys: ['Enter'],

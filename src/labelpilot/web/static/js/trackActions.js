@@ -162,11 +162,14 @@ export class TrackActions {
     if (this.model.find(id)?.kind !== 'candidate') return this.edits.refuse('select a candidate to reject');
     const before = /** @type {Track} */ (this.pipeline.serverTrack(id));
     this.model.putCandidate({ ...before, status: 'rejected' });
-    const result = await this.edits.transact([id], () =>
-      this.edits.send('reject the candidate', id, 'POST', `/tracks/${id}/reject`),
-    );
-    // The API cannot reopen a rejected candidate, so a rejection is not on the undo stack.
-    if (result) this.model.notify('rejected as a false positive (a rejection cannot be undone)');
+    const label = 'reject the candidate';
+    const result = await this.edits.transact([id], async () => {
+      const rejected = await this.edits.send(label, id, 'POST', `/tracks/${id}/reject`);
+      // Undo reopens it (the candidate is pending again); redo rejects it again.
+      this.history.record({ label, id, before: null, after: null, candidate: { id, decision: 'reject' } });
+      return rejected;
+    });
+    if (result) this.model.notify('rejected as a false positive');
     return result;
   }
 

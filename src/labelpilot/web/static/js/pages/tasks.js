@@ -1,7 +1,11 @@
 // @ts-check
-/** "My tasks": the caller's tasks in every project, "Start next task", and the way into the editor. */
+/**
+ * The home page: the live KPI dashboard (dashboard.js) above "My tasks": the caller's tasks in every
+ * project, "Start next task", and the way into the editor.
+ */
 
 import { api, ApiError } from '../api.js';
+import { mountDashboard } from './dashboard.js';
 import { bindLogout, goToLogin } from './session.js';
 
 /**
@@ -126,11 +130,10 @@ function taskRow({ task, project, scene }) {
 
 /**
  * Every task of the caller, most urgent first within each project.
+ * @param {Project[]} projects
  * @returns {Promise<TaskRowData[]>}
  */
-async function loadTasks() {
-  /** @type {Project[]} */
-  const projects = await api.get('/api/projects');
+async function loadTasks(projects) {
   const perProject = await Promise.all(
     projects.map(async (project) => {
       /** @type {[Task[], SceneSummary[]]} */
@@ -145,8 +148,9 @@ async function loadTasks() {
   return perProject.flat();
 }
 
-async function render() {
-  const rows = await loadTasks();
+/** @param {Project[]} projects */
+async function render(projects) {
+  const rows = await loadTasks(projects);
   body.dataset.loaded = 'true';
   if (rows.length === 0) {
     body.replaceChildren(
@@ -180,7 +184,12 @@ bindLogout(byId('logout'));
 try {
   const { user } = await api.me();
   byId('user-name').textContent = user.name;
-  await render();
+  /** @type {Project[]} */
+  const projects = await api.get('/api/projects');
+  // The task list never waits for the dashboard (its KPIs may take longer to compute).
+  const dashboard = mountDashboard(byId('dashboard'), { user, projects, onLoggedOut: () => goToLogin() }).catch(failed);
+  await render(projects);
+  await dashboard;
 } catch (error) {
   failed(error);
 }

@@ -3,6 +3,7 @@
  * The guidance panel: the nudges (a faster path for what the person is doing), what is still open
  * before submitting (pending candidates, flags), and the next-best-action queue with each item's
  * reason, what it saves and its key. ``n`` walks the queue; the item's key (or its button) does it.
+ * A nudge is followed (u) or dismissed (shift+u) with one key, or with its buttons.
  */
 
 import { Keymap } from '../keymap.js';
@@ -128,9 +129,11 @@ export function mountGuidancePanel(element, model, controller, keymap = new Keym
         text.textContent = nudge.message + saves;
         box.append(text);
         if (nudge.action) {
-          const act = nudge.action;
-          box.append(button('Do it', index === 0 ? 'followNudge' : '', () => void controller.followAction(act)));
+          box.append(button('Do it', index === 0 ? 'followNudge' : '', () => void controller.followNudge(index)));
         }
+        const dismiss = button('Dismiss', index === 0 ? 'dismissNudge' : '', () => controller.dismissNudge(index));
+        dismiss.dataset.testid = 'nudge-dismiss';
+        box.append(dismiss);
         return box;
       }),
     );
@@ -260,9 +263,7 @@ export function mountGuidancePanel(element, model, controller, keymap = new Keym
   list.addEventListener('click', (event) => {
     const li = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (event.target).closest('.list-item'));
     if (!li?.dataset.index) return;
-    const index = Number(li.dataset.index);
-    model.setGuidanceIndex(index);
-    controller.guidanceFlow.focus(model.guidance[index]);
+    controller.guidanceFlow.open(Number(li.dataset.index));
   });
 
   model.on('guidance', render);

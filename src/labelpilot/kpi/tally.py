@@ -1,0 +1,98 @@
+"""Sums over a period (active time, shapes, adoption counts) and the rates derived from them.
+
+Rates are undefined (None), never zero, when there is nothing to divide by: shapes per hour without
+active time, seconds per shape without shapes or without active time (time that was not measured is
+not fast), shapes per Euro without active time or without a cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from labelpilot.kpi.active_time import ActiveSpan
+from labelpilot.kpi.records import Delivery
+
+SECONDS_PER_HOUR = 3600.0
+NUDGE_SHOWN = "nudge_shown"
+NUDGE_FOLLOWED = "nudge_followed"
+FROM_CANDIDATE = "candidate"
+DRAWN = "manual"
+
+KpiJson = dict[str, float | int | None]
+
+
+@dataclass
+class Tally:
+    """What a person or a team did in a period, as plain sums."""
+
+    active_seconds: float = 0.0
+    shapes: int = 0
+    candidates_confirmed: int = 0
+    """delivered tracks that came from automation (confirmed candidates)"""
+    tracks_drawn: int = 0
+    """delivered tracks a person drew"""
+    stationary_tracks: int = 0
+    nudges_shown: int = 0
+    nudges_followed: int = 0
+
+    def add_span(self, span: ActiveSpan) -> None:
+        self.active_seconds += span.seconds
+        if span.event.kind == NUDGE_SHOWN:
+            self.nudges_shown += 1
+        elif span.event.kind == NUDGE_FOLLOWED:
+            self.nudges_followed += 1
+
+    def add_delivery(self, delivery: Delivery) -> None:
+        self.shapes += delivery.shapes
+        self.candidates_confirmed += int(delivery.provenance_kind == FROM_CANDIDATE)
+        self.tracks_drawn += int(delivery.provenance_kind == DRAWN)
+        self.stationary_tracks += int(delivery.stationary)
+
+    def add(self, other: Tally) -> None:
+        self.active_seconds += other.active_seconds
+        self.shapes += other.shapes
+        self.candidates_confirmed += other.candidates_confirmed
+        self.tracks_drawn += other.tracks_drawn
+        self.stationary_tracks += other.stationary_tracks
+        self.nudges_shown += other.nudges_shown
+        self.nudges_followed += other.nudges_followed
+
+
+@dataclass(frozen=True)
+class KpiValues:
+    """The KPIs of one person or team over one period."""
+
+    active_seconds: float
+    shapes: int
+    shapes_per_hour: float | None
+    seconds_per_shape: float | None
+    shapes_per_euro: float | None
+    candidates_confirmed: int
+    tracks_drawn: int
+    stationary_tracks: int
+    nudges_shown: int
+    nudges_followed: int
+
+    def to_json(self) -> KpiJson:
+        return asdict(self)
+
+
+KPI_FIELDS = tuple(KpiValues.__dataclass_fields__)
+"""The KPI names in the order the API and the CSV export list them."""
+
+
+def kpi_values(tally: Tally, hourly_cost_eur: float) -> KpiValues:
+    hours = tally.active_seconds / SECONDS_PER_HOUR
+    cost = hours * hourly_cost_eur
+    return KpiValues(
+        active_seconds=tally.active_seconds,
+        shapes=tally.shapes,
+        shapes_per_hour=tally.shapes / hours if hours > 0 else None,
+        seconds_per_shape=tally.active_seconds / tally.shapes if tally.shapes > 0 and hours > 0 else None,
+        shapes_per_euro=tally.shapes / cost if cost > 0 else None,
+        candidates_confirmed=tally.candidates_confirmed,
+        tracks_drawn=tally.tracks_drawn,
+        stationary_tracks=tally.stationary_tracks,
+        nudges_shown=tally.nudges_shown,
+        nudges_followed=tally.nudges_followed,
+    )

@@ -1,0 +1,159 @@
+"""The KPI answers of the API: a person's own dashboard, the team view and its CSV export.
+
+Any member (and any administrator) sees their own KPIs beside the team's median, top quartile and
+their percentile. Reviewers, coaches, managers and administrators see the team view; managers and
+administrators see everyone's name there, the others see their own name and "peer 1", "peer 2", ...
+unless the project shows peer names (``show_peer_names``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from labelpilot.kpi.active_time import active_seconds_by_task
+from labelpilot.kpi.peers import peer_labels
+from labelpilot.kpi.summary import ProjectSummary, daily_team_median, peer_benchmarks, summarise
+from labelpilot.kpi.tally import KPI_FIELDS, KpiValues
+from labelpilot.services.actors import ALL_ROLES, STAFF, Actor, Role, require_role
+from labelpilot.services.kpi_activity import ProjectActivity, load_project_activity
+from labelpilot.store.tables import utcnow
+
+NAME_VIEWERS = frozenset({Role.MANAGER})
+"""Roles that always see who is who in the team view (administrators do too)."""
+CSV_COLUMNS = ("user", *KPI_FIELDS)
+
+
+@dataclass(frozen=True)
+class KpiSnapshot:
+    """A project's activity and its KPIs at one moment."""
+
+    activity: ProjectActivity
+    summary: ProjectSummary
+    idle_seconds: float
+
+
+def take_snapshot(
+    session: Session, project_id: int, *, idle_seconds: float, now: datetime | None = None
+) -> KpiSnapshot:
+    """The project's KPIs now (the caller checks access)."""
+    activity = load_project_activity(session, project_id)
+    summary = summarise(
+        activity.events,
+        activity.deliveries,
+        idle_seconds=idle_seconds,
+        hourly_cost_eur=activity.hourly_cost_eur,
+        now=now or utcnow(),
+        people=activity.people,
+    )
+    return KpiSnapshot(activity, summary, idle_seconds)
+
+
+def _day_rows(
+    days: dict[date, KpiValues], extra: dict[date, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    return [
+        {"day": day.isoformat(), **values.to_json(), **(extra or {}).get(day, {})}
+        for day, values in days.items()
+    ]
+
+
+def personal_kpis(snapshot: KpiSnapshot, actor: Actor) -> dict[str, Any]:
+    """The actor's own KPIs in total, per day and per task, and how they compare with the team."""
+    me = snapshot.summary.person(actor.user_id)
+    medians = daily_team_median(snapshot.summary, "shapes_per_hour")
+    own_events = [e for e in snapshot.activity.events if e.user_id == actor.user_id]
+    task_seconds = active_seconds_by_task(own_events, snapshot.idle_seconds)
+    return {
+        "user": actor.name,
+        "project_id": snapshot.activity.project_id,
+        "hourly_cost_eur": snapshot.activity.hourly_cost_eur,
+        "totals": me.totals.to_json(),
+        "days": _day_rows(
+            me.days, {day: {"team_median_shapes_per_hour": median} for day, median in medians.items()}
+        ),
+        "peers": {name: b.to_json() for name, b in peer_benchmarks(snapshot.summary, actor.user_id).items()},
+        "tasks": [
+            {"task_id": task_id, "active_seconds": seconds}
+            for (_, task_id), seconds in sorted(task_seconds.items())
+        ],
+    }
+
+
+def _ranked_people(summary: ProjectSummary, people: list[int]) -> list[int]:
+    """Fastest first (shapes per hour, then shapes), so that "peer N" says nothing about who joined when."""
+
+    def key(user_id: int) -> tuple[bool, float, int, int]:
+        totals = summary.person(user_id).totals
+        rate = totals.shapes_per_hour
+        return (rate is None, -(rate or 0.0), -totals.shapes, user_id)
+
+    return sorted(people, key=key)
+
+
+def team_kpis(snapshot: KpiSnapshot, actor: Actor, role: Role | None) -> dict[str, Any]:
+    """Everyone's KPIs (anonymised for those who may not see names), the team's, and where the time goes."""
+    activity, summary = snapshot.activity, snapshot.summary
+    order = _ranked_people(summary, activity.people)
+    show_names = actor.is_admin or role in NAME_VIEWERS or activity.show_peer_names
+    labels = peer_labels(order, actor.user_id, activity.names, show_names)
+    return {
+        "project_id": activity.project_id,
+        "hourly_cost_eur": activity.hourly_cost_eur,
+        "people": [
+            {"user": labels[user_id], **summary.person(user_id).totals.to_json()} for user_id in order
+        ],
+        "team": summary.team.to_json(),
+        "days": _day_rows(summary.team_days),
+        "seconds_by_action": summary.seconds_by_action,
+    }
+
+
+def require_member(session: Session, actor: Actor, project_id: int) -> None:
+    """Whoever may see their own KPIs in the project: its members and administrators."""
+    require_role(session, actor, project_id, ALL_ROLES)
+
+
+def my_kpis(
+    session: Session, actor: Actor, project_id: int, *, idle_seconds: float, now: datetime | None = None
+) -> dict[str, Any]:
+    """``personal_kpis`` for any member of the project or administrator."""
+    require_member(session, actor, project_id)
+    return personal_kpis(take_snapshot(session, project_id, idle_seconds=idle_seconds, now=now), actor)
+
+
+def project_kpis(
+    session: Session, actor: Actor, project_id: int, *, idle_seconds: float, now: datetime | None = None
+) -> dict[str, Any]:
+    """``team_kpis`` for reviewers, coaches, managers and administrators."""
+    role = require_role(session, actor, project_id, STAFF)
+    snapshot = take_snapshot(session, project_id, idle_seconds=idle_seconds, now=now)
+    return team_kpis(snapshot, actor, role)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet would run a cell starting with these as a formula."""
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def people_csv(team: dict[str, Any]) -> str:
+    """The people table of a ``team_kpis`` answer as CSV (a header, then one row a person; an
+    undefined rate is an empty cell)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for person in team["people"]:
+        writer.writerow({name: _cell(person[name]) for name in CSV_COLUMNS})
+    return out.getvalue()
