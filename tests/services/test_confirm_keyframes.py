@@ -15,14 +15,8 @@ from tests.services.scene_rows import (
     EditScene,
     kitti_scene,
     longest_candidate,
-    make_edit_scene,
     stored_json,
 )
-
-
-@pytest.fixture
-def edit_scene(db_factory: sessionmaker[Session]) -> EditScene:
-    return make_edit_scene(db_factory)
 
 
 def test_confirm_at_suggested_keyframes_keys_the_copy_there(

@@ -24,7 +24,6 @@ from tests.services.scene_rows import (
     confirmed_copy,
     insert_scene,
     longest_candidate,
-    make_edit_scene,
 )
 
 CLIENT_KINDS = {
@@ -35,11 +34,6 @@ CLIENT_KINDS = {
     "frame_viewed",
     "heartbeat",
 }
-
-
-@pytest.fixture
-def edit_scene(db_factory: sessionmaker[Session]) -> EditScene:
-    return make_edit_scene(db_factory)
 
 
 def _event_count(db_factory: sessionmaker[Session]) -> int:

@@ -22,16 +22,10 @@ from tests.services.scene_rows import (
     confirmed_copy,
     events_of,
     insert_scene,
-    make_edit_scene,
     stored_json,
 )
 
 POSE = {"center": [12.0, -3.0, 0.9], "yaw": 1.2}
-
-
-@pytest.fixture
-def edit_scene(db_factory: sessionmaker[Session]) -> EditScene:
-    return make_edit_scene(db_factory)
 
 
 def test_annotators_edit_only_their_task_layer_in_progress(

@@ -27,14 +27,8 @@ from tests.services.scene_rows import (
     events_of,
     kitti_scene,
     longest_candidate,
-    make_edit_scene,
     stored_json,
 )
-
-
-@pytest.fixture
-def edit_scene(db_factory: sessionmaker[Session]) -> EditScene:
-    return make_edit_scene(db_factory)
 
 
 def test_confirm_copies_a_candidate_into_the_task_layer(

@@ -24,15 +24,9 @@ from tests.services.scene_rows import (
     events_of,
     insert_scene,
     kitti_scene,
-    make_edit_scene,
     make_team,
     stored_json,
 )
-
-
-@pytest.fixture
-def edit_scene(db_factory: sessionmaker[Session]) -> EditScene:
-    return make_edit_scene(db_factory)
 
 
 def ego_pose(frame: int) -> Pose:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -286,6 +285,3 @@ class Annotator:
                 self.check_frame(track_id, middle)
             else:
                 looked.add(middle)
-
-    def frames_checked(self, track_id: str) -> Sequence[int]:
-        return sorted(self.checked.get(track_id, set()))

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labelpilot.geometry import Cuboid, CuboidBatch
-from labelpilot.tracks import AnnotationLayer, Track, world_shapes
+from labelpilot.tracks import Track, world_shapes
 
 FloatArray = NDArray[np.float64]
 
@@ -97,16 +97,6 @@ class GroundTruth:
             for frame in obj.frames.tolist():
                 self._at_frame.setdefault(int(frame), []).append(obj.object_id)
 
-    @classmethod
-    def from_layer(cls, layer: AnnotationLayer) -> GroundTruth:
-        return cls(layer.tracks)
-
     def at_frame(self, frame: int) -> Sequence[str]:
         """Ids of the objects labelled in ``frame``."""
         return self._at_frame.get(frame, [])
-
-    def shape_count(self) -> int:
-        return sum(len(o.frames) for o in self.objects.values())
-
-    def frames(self) -> list[int]:
-        return sorted(self._at_frame)

@@ -36,9 +36,6 @@ class Ledger:
             totals[entry.action] += entry.seconds
         return {name: round(value, 4) for name, value in sorted(totals.items())}
 
-    def count(self, action: ActionName) -> int:
-        return sum(1 for e in self.entries if e.action == action)
-
     def seconds_for(self, object_ids: set[str]) -> float:
         """Seconds charged to any of these objects."""
         return sum(e.seconds for e in self.entries if e.object_id in object_ids)

@@ -16,9 +16,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from labelpilot.effort.report import BASELINE
+
 MISSING = "–"
 # Named here rather than imported so that rendering a stored result never depends on the benchmark code.
-BASELINE_NAME = "frame_by_frame"
+BASELINE_NAME = BASELINE
 SPLIT_TITLES = {"stationary": "Stationary objects", "moving": "Moving objects"}
 
 _METRIC_HEADERS = (

@@ -8,7 +8,6 @@ poses and the services' JSON and keeps the versions the annotator has seen.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -113,12 +112,11 @@ class ServiceEditor:
 
     # -- keeping what the services return ------------------------------------------------------------
     def _keep(self, result: EditResult) -> Track:
-        track_id = str(result.track["id"])
-        assert result.model is not None
-        # The editor addresses tracks by their row id (scene_load's "row" ids).
-        track = dataclasses.replace(result.model, track_id=track_id)
-        self._tracks[track_id] = track
-        self._versions[track_id] = int(result.track["version"])
+        track = result.model
+        assert track is not None  # edits of live tracks; deletes do not come here
+        # codec.track_from_rows names a track by its row id, the id the editor addresses it by.
+        self._tracks[track.track_id] = track
+        self._versions[track.track_id] = int(result.track["version"])
         return track
 
     def _edit(self, track_id: str) -> dict[str, Any]:

@@ -275,6 +275,14 @@ def _check_version(expected_version: Any) -> int:
     return expected_version
 
 
+def require_keyframed(loaded: LoadedTrack) -> None:
+    """Keyframe edits are refused on a stationary track (make it moving first)."""
+    if loaded.row.stationary_pose is not None:
+        raise InvalidError(
+            f"track {loaded.row.id} is stationary; make it moving before setting keyframes", field="motion"
+        )
+
+
 def open_edit(
     session: Session,
     actor: Actor,

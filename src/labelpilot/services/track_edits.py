@@ -39,7 +39,6 @@ from labelpilot.services.track_edit_input import (
 )
 from labelpilot.services.track_edit_store import (
     EditResult,
-    LoadedTrack,
     apply_edit,
     authorise_edit,
     ensure_layer,
@@ -48,6 +47,7 @@ from labelpilot.services.track_edit_store import (
     load_scene,
     open_edit,
     record_edit,
+    require_keyframed,
     result_of,
 )
 from labelpilot.services.track_life import set_absent, set_keyframes, set_life
@@ -163,13 +163,6 @@ def update_track(
     return apply_edit(session, actor, "track_updated", loaded, task, expected_version, values)
 
 
-def _require_keyframed(loaded: LoadedTrack) -> None:
-    if loaded.row.stationary_pose is not None:
-        raise InvalidError(
-            f"track {loaded.row.id} is stationary; make it moving before setting keyframes", field="motion"
-        )
-
-
 def set_keyframe(
     session: Session,
     actor: Actor,
@@ -182,7 +175,7 @@ def set_keyframe(
 ) -> EditResult:
     """Set (add or replace) the world pose at ``frame``; a frame outside the life extends it."""
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
-    _require_keyframed(loaded)
+    require_keyframed(loaded)
     frame = check_frame(frame, loaded.scene.frame_count)
     new_pose = parse_pose(pose)
     keyframes = {**loaded.keyframes, frame: pose_to_json(new_pose)}
@@ -209,7 +202,7 @@ def delete_keyframe(
 ) -> EditResult:
     """Remove the keyframe at ``frame``; the frame keeps a shape, interpolated from its neighbours."""
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
-    _require_keyframed(loaded)
+    require_keyframed(loaded)
     frame = check_frame(frame, loaded.scene.frame_count)
     if frame not in loaded.keyframes:
         raise InvalidError(f"track {track_id} has no keyframe at frame {frame}", field="frame")

@@ -25,6 +25,7 @@ from labelpilot.services.track_edit_store import (
     apply_edit,
     keyframes_json,
     open_edit,
+    require_keyframed,
 )
 from labelpilot.store.tables import KeyframeRow
 from labelpilot.tracks import world_shapes
@@ -32,14 +33,6 @@ from labelpilot.tracks import world_shapes
 
 def _absent(loaded: LoadedTrack) -> set[int]:
     return {int(f) for f in loaded.row.absent_frames or []}
-
-
-def _require_keyframed(loaded: LoadedTrack) -> None:
-    # The same refusal as track_edits.set_keyframe (which cannot be imported: it re-exports this module).
-    if loaded.row.stationary_pose is not None:
-        raise InvalidError(
-            f"track {loaded.row.id} is stationary; make it moving before setting keyframes", field="motion"
-        )
 
 
 def set_life(
@@ -193,7 +186,7 @@ def set_keyframes(
     Like set_keyframe at each frame: the life grows to cover them and they are no longer absent.
     """
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
-    _require_keyframed(loaded)
+    require_keyframed(loaded)
     poses = keyframes_json(parse_keyframes(keyframes, loaded.scene.frame_count))
     row = loaded.row
     values = {
