@@ -55,7 +55,8 @@ def test_the_csv_is_the_people_table_of_the_json(client: TestClient, world: Worl
     answer = _get(client, world, url, format="csv")
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert (
-        answer.headers["content-disposition"] == f'attachment; filename="project-{world.project_id}-kpis.csv"'
+        answer.headers["content-disposition"]
+        == f'attachment; filename="project-{world.project_id}-kpis-people.csv"'
     )
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert list(rows[0]) == ["user", *KPI_FIELDS]
@@ -69,6 +70,12 @@ def test_the_csv_is_the_people_table_of_the_json(client: TestClient, world: Worl
     assert _get(client, world, url, format="json").json() == team
     refused = client.get(url, params={"format": "xlsx"}, headers=world.team.auth("meg"))
     assert refused.status_code == 422 and refused.json()["field"] == "query.format"
+    classes = list(csv.DictReader(io.StringIO(_get(client, world, url, format="csv", table="classes").text)))
+    assert [(row["label"], row["shapes"], row["tracks_drawn"]) for row in classes] == [("Car", "1", "1")]
+    days = list(csv.DictReader(io.StringIO(_get(client, world, url, format="csv", table="days").text)))
+    assert [row["day"] for row in days] == [d["day"] for d in team["days"]]
+    refused = client.get(url, params={"format": "csv", "table": "tasks"}, headers=world.team.auth("meg"))
+    assert refused.status_code == 422 and refused.json()["field"] == "query.table"
 
 
 def test_settings_are_validated_and_change_the_kpis(client: TestClient, world: World) -> None:

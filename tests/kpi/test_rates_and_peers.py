@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from labelpilot.kpi.active_time import ActiveSpan
+from labelpilot.kpi.buckets import work_of
 from labelpilot.kpi.peers import (
     median,
     peer_benchmark,
@@ -16,10 +16,11 @@ from labelpilot.kpi.peers import (
     top_quartile,
     trend,
 )
-from labelpilot.kpi.records import ActivityEvent, Delivery
+from labelpilot.kpi.records import ActivityBucket, Delivery, ReviewDecision
 from labelpilot.kpi.tally import KPI_FIELDS, Tally, kpi_values
 
 AT = datetime(2026, 12, 14, 10, 0, tzinfo=UTC)
+DAY = date(2026, 12, 14)
 
 
 def _delivery(shapes: int, kind: str, *, stationary: bool = False) -> Delivery:
@@ -31,13 +32,16 @@ def _delivery(shapes: int, kind: str, *, stationary: bool = False) -> Delivery:
 def test_rates_of_a_period() -> None:
     tally = Tally()
     for seconds, kind in [(0.0, "task_started"), (150.0, "nudge_shown"), (100.0, "nudge_followed")]:
-        tally.add_span(ActiveSpan(ActivityEvent(AT, 1, kind), seconds))
-    for delivery in [
+        tally.add_bucket(ActivityBucket(1, DAY, 3, kind, None, seconds, 1))
+    deliveries = [
         _delivery(30, "candidate"),
         _delivery(12, "manual", stationary=True),
         _delivery(8, "imported"),
-    ]:
-        tally.add_delivery(delivery)
+    ]
+    for work in work_of(deliveries):
+        tally.add_work(work)
+    for accepted in (True, True, False):
+        tally.add_review(ReviewDecision(1, DAY, 3, accepted))
     values = kpi_values(tally, hourly_cost_eur=25.0)
     # 50 shapes in 250 s: 720 shapes an hour, 5 s a shape; an hour costs 25 EUR, so 28.8 shapes a EUR.
     assert values.to_json() == {
@@ -51,6 +55,9 @@ def test_rates_of_a_period() -> None:
         "stationary_tracks": 1,
         "nudges_shown": 1,
         "nudges_followed": 1,
+        "tasks_accepted": 2,
+        "tasks_rejected": 1,
+        "acceptance_rate": pytest.approx(2 / 3),
     }
     assert tuple(values.to_json()) == KPI_FIELDS
 
@@ -58,6 +65,7 @@ def test_rates_of_a_period() -> None:
 def test_rates_without_a_denominator_are_undefined_not_zero() -> None:
     idle = kpi_values(Tally(), 25.0)
     assert (idle.shapes_per_hour, idle.seconds_per_shape, idle.shapes_per_euro) == (None, None, None)
+    assert idle.acceptance_rate is None  # nothing reviewed
     no_shapes = kpi_values(Tally(active_seconds=360.0), 25.0)
     assert (no_shapes.shapes_per_hour, no_shapes.seconds_per_shape, no_shapes.shapes_per_euro) == (
         0.0,

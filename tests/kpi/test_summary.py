@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from labelpilot.kpi.records import ActivityEvent, Delivery
-from labelpilot.kpi.summary import ProjectSummary, daily_team_median, peer_benchmarks, summarise
+from labelpilot.kpi.summary import ProjectSummary, daily_team_median, peer_benchmarks, summarise_events
 
 ANN, ABE, MEG, CORA = 1, 2, 3, 4
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
@@ -49,7 +49,9 @@ DELIVERIES = [
 
 @pytest.fixture
 def summary() -> ProjectSummary:
-    return summarise(EVENTS, DELIVERIES, idle_seconds=120.0, hourly_cost_eur=25.0, now=NOW, people=[CORA])
+    return summarise_events(
+        EVENTS, DELIVERIES, idle_seconds=120.0, hourly_cost_eur=25.0, now=NOW, people=[CORA]
+    )
 
 
 def test_each_persons_totals(summary: ProjectSummary) -> None:
@@ -108,7 +110,7 @@ def test_a_gap_across_midnight_belongs_to_the_day_it_ends() -> None:
         ActivityEvent(t(14, 23, 59), ANN, "keyframe_set"),
         ActivityEvent(t(15, 0, 0, 30), ANN, "keyframe_set"),
     ]
-    days = summarise(events, [], idle_seconds=120.0, hourly_cost_eur=25.0, now=NOW).person(ANN).days
+    days = summarise_events(events, [], idle_seconds=120.0, hourly_cost_eur=25.0, now=NOW).person(ANN).days
     assert {day: v.active_seconds for day, v in days.items()} == {
         date(2026, 12, 14): 0.0,
         date(2026, 12, 15): 90.0,
@@ -141,6 +143,6 @@ def test_peer_benchmarks_against_everyone_active(summary: ProjectSummary) -> Non
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        summarise(
+        summarise_events(
             [ActivityEvent(datetime(2026, 12, 14), ANN, "x")], [], idle_seconds=1, hourly_cost_eur=1, now=NOW
         )

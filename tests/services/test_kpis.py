@@ -23,7 +23,15 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from labelpilot.services import kpi_reports, projects, task_events, tasks, track_edits, track_life
+from labelpilot.services import (
+    kpi_reports,
+    kpi_rollups,
+    projects,
+    task_events,
+    tasks,
+    track_edits,
+    track_life,
+)
 from labelpilot.services.actors import Actor
 from labelpilot.services.errors import ForbiddenError, NotFoundError
 from labelpilot.store.tables import EventRow
@@ -153,6 +161,8 @@ def _place_events(db: sessionmaker[Session], scene: EditScene) -> None:
         assert [(names[user_id or 0], kind) for _, user_id, kind in events] == [(w, k) for w, k, _ in PLAN]
         for (event_id, _, _), (_, _, when) in zip(events, PLAN, strict=True):
             s.execute(update(EventRow).where(EventRow.id == event_id).values(at=when))
+        # History changed behind the services' back: the KPI rollups are made again from it.
+        kpi_rollups.rebuild(s, scene.team.project_id, idle_seconds=IDLE, now=NOW)
 
 
 @pytest.fixture
@@ -185,35 +195,47 @@ def test_a_persons_kpis_from_real_edits(db_factory: sessionmaker[Session], histo
         "stationary_tracks": 1,
         "nudges_shown": 1,
         "nudges_followed": 1,
+        "tasks_accepted": 0,
+        "tasks_rejected": 0,
+        "acceptance_rate": None,  # not reviewed yet
     }
     assert mine["totals"] == expected_totals
     assert (mine["user"], mine["project_id"], mine["hourly_cost_eur"]) == ("ann", team.project_id, COST)
-    # ann on 12-14 at shapes/0.1 h, abe 5 shapes in 90 s (200/h), meg 60 s and no shapes (0/h).
+    # Peers are the annotators: ann on 12-14 at shapes/0.1 h and abe 5 shapes in 90 s (200/h); meg, the
+    # manager (60 s, no shapes), is no peer.
+    rate = shapes / 0.1
     assert mine["days"] == [
-        {"day": "2026-12-14", **expected_totals, "team_median_shapes_per_hour": pytest.approx(200.0)}
+        {
+            "day": "2026-12-14",
+            **expected_totals,
+            "team_median_shapes_per_hour": pytest.approx((rate + 200) / 2),
+        }
     ]
     assert mine["tasks"] == [{"task_id": history.scene.task_id, "active_seconds": 360.0}]
+    # Time on tracks of a class: the drawn car 50 + 40, the confirmed candidate 30, the stationary car
+    # 0 (after 7 minutes away), the nudge about the drawn car 60 + 30; the van drawn by mistake 20 + 10.
+    classes = {c["label"]: (c["active_seconds"], c["shapes"], c["tracks_drawn"]) for c in mine["classes"]}
+    assert classes == {"Car": (210.0, shapes, 2), "Van": (30.0, 0, 0)}
     per_hour = mine["peers"]["shapes_per_hour"]
     assert per_hour == {
-        "value": pytest.approx(shapes / 0.1),
-        "median": pytest.approx(200.0),
-        "top_quartile": pytest.approx(200 + 0.5 * (shapes / 0.1 - 200)),
-        "percentile": pytest.approx(100 * 2.5 / 3),
+        "value": pytest.approx(rate),
+        "median": pytest.approx((rate + 200) / 2),
+        "top_quartile": pytest.approx(200 + 0.75 * (rate - 200)),
+        "percentile": 75.0,
         "trend": None,  # nothing the week before
     }
-    # meg delivered no shapes: she has no seconds per shape, so ann and abe (18 s) are the team.
     per_shape = mine["peers"]["seconds_per_shape"]
     assert per_shape["median"] == pytest.approx((360 / shapes + 18) / 2)
     assert per_shape["top_quartile"] == pytest.approx(360 / shapes + 0.25 * (18 - 360 / shapes))
     assert per_shape["percentile"] == 75.0
-    assert mine["peers"]["shapes_per_euro"]["median"] == pytest.approx(200.0 / COST)
+    assert mine["peers"]["shapes_per_euro"]["median"] == pytest.approx((rate + 200) / 2 / COST)
     abe = _mine(db_factory, team.abe, team.project_id)
     assert (abe["totals"]["active_seconds"], abe["totals"]["shapes"], abe["totals"]["tracks_drawn"]) == (
         90.0,
         5,
         1,
     )
-    assert abe["peers"]["shapes_per_hour"]["percentile"] == pytest.approx(100 * 1.5 / 3)
+    assert abe["peers"]["shapes_per_hour"]["percentile"] == 25.0
 
 
 def test_the_team_view_names_and_anonymises(db_factory: sessionmaker[Session], history: History) -> None:
@@ -227,6 +249,10 @@ def test_the_team_view_names_and_anonymises(db_factory: sessionmaker[Session], h
     assert view["team"]["shapes"] == shapes + 5
     assert view["team"]["shapes_per_euro"] == pytest.approx((shapes + 5) / (510 / 3600 * COST))
     assert [d["day"] for d in view["days"]] == ["2026-12-14"]
+    assert [(c["label"], c["active_seconds"], c["shapes"]) for c in view["classes"]] == [
+        ("Car", 210.0 + 60.0, shapes + 5),  # abe drew his car in 60 s
+        ("Van", 30.0, 0),
+    ]
     assert view["seconds_by_action"] == {
         "task_submitted": 150.0,
         "track_created": 130.0,
@@ -246,7 +272,7 @@ def test_the_team_view_names_and_anonymises(db_factory: sessionmaker[Session], h
     with db_factory.begin() as s:
         projects.update_project_settings(s, team.manager, team.project_id, show_peer_names=True)
     assert [p["user"] for p in _team(db_factory, team.coach, team.project_id)["people"]][:2] == ["ann", "abe"]
-    csv_lines = kpi_reports.people_csv(view).splitlines()
+    csv_lines = kpi_reports.team_csv(view).splitlines()
     assert csv_lines[0].split(",")[:4] == ["user", "active_seconds", "shapes", "shapes_per_hour"]
     assert csv_lines[1].split(",")[:3] == ["ann", "360.0", str(shapes)]
     assert csv_lines[4].split(",")[:5] == ["rita", "0.0", "0", "", ""]  # undefined rates are empty
@@ -260,6 +286,9 @@ def test_only_submitted_or_accepted_work_counts(db_factory: sessionmaker[Session
     assert _mine(db_factory, team.ann, team.project_id)["totals"]["shapes"] == history.ann_shapes
     abe = _mine(db_factory, team.abe, team.project_id)["totals"]
     assert (abe["shapes"], abe["shapes_per_hour"]) == (0, 0.0)
+    ann = _mine(db_factory, team.ann, team.project_id)["totals"]
+    assert (ann["tasks_accepted"], ann["tasks_rejected"], ann["acceptance_rate"]) == (1, 0, 1.0)
+    assert (abe["tasks_accepted"], abe["tasks_rejected"], abe["acceptance_rate"]) == (0, 1, 0.0)
     with db_factory.begin() as s:
         tasks.start_task(s, team.abe, history.abe_task)
         tasks.submit_task(s, team.abe, history.abe_task)
@@ -273,6 +302,21 @@ def test_only_submitted_or_accepted_work_counts(db_factory: sessionmaker[Session
     assert resubmitted is not None
     delivered = [(d["day"], d["shapes"]) for d in abe_again["days"] if d["shapes"]]
     assert delivered == [(resubmitted.date().isoformat(), 5)]
+    with db_factory.begin() as s:
+        tasks.review_task(s, team.reviewer, history.abe_task, True)
+    reviewed = _mine(db_factory, team.abe, team.project_id)["totals"]
+    assert (reviewed["tasks_accepted"], reviewed["tasks_rejected"], reviewed["acceptance_rate"]) == (
+        1,
+        1,
+        0.5,
+    )
+    # The rollups made from the event log again agree with the ones kept along the way, but for the
+    # milliseconds between abe's restart and resubmission: stamped by the real clock, days before the
+    # NOW the rollups were read at, so only a rebuild rolls them up (a live reader's clock moves on).
+    with db_factory.begin() as s:
+        kpi_rollups.rebuild(s, team.project_id, idle_seconds=IDLE, now=NOW)
+    rebuilt = _mine(db_factory, team.abe, team.project_id)["totals"]
+    assert rebuilt == {name: pytest.approx(value, abs=0.01) for name, value in reviewed.items()}
 
 
 def test_who_may_see_what(db_factory: sessionmaker[Session], history: History) -> None:

@@ -52,6 +52,7 @@ def credit_deliveries(
                 shapes=track.shapes,
                 provenance_kind=track.provenance_kind,
                 stationary=track.stationary,
+                label=track.label,
             )
         )
     return deliveries

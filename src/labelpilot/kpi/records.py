@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,8 @@ class ActivityEvent:
     user_id: int
     kind: str
     task_id: int | None = None
+    label: str | None = None
+    """the class of the track the event was about, if any"""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class LayerTrack:
     provenance_kind: str
     """manual (drawn by a person), candidate (confirmed from automation) or imported"""
     stationary: bool
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,43 @@ class Delivery:
     shapes: int
     provenance_kind: str
     stationary: bool
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ActivityBucket:
+    """Active time and events of one person on one UTC day, summed per task, event kind and object class."""
+
+    user_id: int
+    day: date
+    task_id: int | None
+    kind: str
+    label: str | None
+    """the class of the track the events were about; None for events on no track"""
+    seconds: float
+    events: int
+
+
+@dataclass(frozen=True)
+class DeliveredWork:
+    """What one submitted task delivered of one class, credited to its submitter on the day it was submitted."""
+
+    user_id: int
+    day: date
+    task_id: int
+    label: str
+    tracks: int
+    shapes: int
+    candidates_confirmed: int
+    tracks_drawn: int
+    stationary_tracks: int
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A reviewer's accept or reject of a task, credited to the person whose work it was."""
+
+    user_id: int
+    day: date
+    task_id: int
+    accepted: bool

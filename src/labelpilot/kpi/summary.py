@@ -1,54 +1,48 @@
-"""The KPIs of every person and of the team: in total, per day and for the last two weeks.
+"""The KPIs of every person and of the team: in total, per day, per class and for the last two weeks.
 
 Days are UTC calendar days; active time belongs to the day of the event that ends its gap, shapes to
-the day their task was submitted. "This week" is the 7 days up to ``now`` and "the week before" the 7
-days before those (rolling windows, so that a Monday morning is not compared with a whole week).
-The team's numbers are sums over its people, so team rates weigh each person by their time.
+the day their task was submitted, review decisions to the day they were made. "This week" is the 7
+days up to and including ``today`` and "the week before" the 7 days before those. The team's numbers
+are sums over its people (reviewers' time included), so team rates weigh each person by their time.
+A class's active time is the time that ended in events on tracks of that class.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
+from typing import TypeVar
 
-from labelpilot.kpi.active_time import ActiveSpan, attribute_active_time, seconds_by_action
+from labelpilot.kpi.buckets import bucket_events, utc_day, work_of
 from labelpilot.kpi.peers import HIGHER_IS_BETTER, PeerBenchmark, median, peer_benchmark
-from labelpilot.kpi.records import ActivityEvent, Delivery
+from labelpilot.kpi.records import ActivityBucket, ActivityEvent, DeliveredWork, Delivery, ReviewDecision
 from labelpilot.kpi.tally import KpiValues, Tally, kpi_values
 
-WEEK = timedelta(days=7)
-
-
-def utc_day(at: datetime) -> date:
-    if at.tzinfo is None:
-        raise ValueError("KPI times must be timezone-aware")
-    return at.astimezone(UTC).date()
+WEEK_DAYS = 7
+Key = TypeVar("Key", date, str)
 
 
 @dataclass
 class _PeriodTallies:
+    today: date
     total: Tally = field(default_factory=Tally)
     days: defaultdict[date, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    classes: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     this_week: Tally = field(default_factory=Tally)
     last_week: Tally = field(default_factory=Tally)
 
-    def _periods(self, at: datetime, now: datetime) -> list[Tally]:
-        periods = [self.total, self.days[utc_day(at)]]
-        if now - WEEK < at <= now:
+    def periods(self, day: date, label: str | None) -> list[Tally]:
+        periods = [self.total, self.days[day]]
+        age = (self.today - day).days
+        if 0 <= age < WEEK_DAYS:
             periods.append(self.this_week)
-        elif now - 2 * WEEK < at <= now - WEEK:
+        elif WEEK_DAYS <= age < 2 * WEEK_DAYS:
             periods.append(self.last_week)
+        if label:
+            periods.append(self.classes[label])
         return periods
-
-    def add_span(self, span: ActiveSpan, now: datetime) -> None:
-        for tally in self._periods(span.event.at, now):
-            tally.add_span(span)
-
-    def add_delivery(self, delivery: Delivery, now: datetime) -> None:
-        for tally in self._periods(delivery.at, now):
-            tally.add_delivery(delivery)
 
 
 @dataclass(frozen=True)
@@ -56,6 +50,7 @@ class PersonSummary:
     user_id: int
     totals: KpiValues
     days: dict[date, KpiValues]
+    classes: dict[str, KpiValues]
     this_week: KpiValues
     last_week: KpiValues
 
@@ -69,6 +64,7 @@ class ProjectSummary:
     people: dict[int, PersonSummary]
     team: KpiValues
     team_days: dict[date, KpiValues]
+    team_classes: dict[str, KpiValues]
     seconds_by_action: dict[str, float]
     hourly_cost_eur: float
 
@@ -78,10 +74,76 @@ class ProjectSummary:
         if found is not None:
             return found
         empty = kpi_values(Tally(), self.hourly_cost_eur)
-        return PersonSummary(user_id, empty, {}, empty, empty)
+        return PersonSummary(user_id, empty, {}, {}, empty, empty)
+
+
+def _seconds_by_action(buckets: Iterable[ActivityBucket]) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for bucket in buckets:
+        totals[bucket.kind] += bucket.seconds
+    return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
 
 
 def summarise(
+    buckets: Iterable[ActivityBucket],
+    work: Iterable[DeliveredWork],
+    reviews: Iterable[ReviewDecision] = (),
+    *,
+    hourly_cost_eur: float,
+    today: date,
+    people: Iterable[int] = (),
+) -> ProjectSummary:
+    """Every person's KPIs (those in ``people`` too, even without any activity) and the team's."""
+    tallies: dict[int, _PeriodTallies] = {user_id: _PeriodTallies(today) for user_id in people}
+
+    def own(user_id: int) -> _PeriodTallies:
+        return tallies.setdefault(user_id, _PeriodTallies(today))
+
+    buckets = list(buckets)
+    for bucket in buckets:
+        for tally in own(bucket.user_id).periods(bucket.day, bucket.label):
+            tally.add_bucket(bucket)
+    for delivered in work:
+        for tally in own(delivered.user_id).periods(delivered.day, delivered.label):
+            tally.add_work(delivered)
+    for decision in reviews:
+        for tally in own(decision.user_id).periods(decision.day, None):
+            tally.add_review(decision)
+    team, team_days, team_classes = Tally(), defaultdict[date, Tally](Tally), defaultdict[str, Tally](Tally)
+    for person in tallies.values():
+        team.add(person.total)
+        for day, tally in person.days.items():
+            team_days[day].add(tally)
+        for label, tally in person.classes.items():
+            team_classes[label].add(tally)
+
+    def values(tally: Tally) -> KpiValues:
+        return kpi_values(tally, hourly_cost_eur)
+
+    def by_key(tallies_by: Mapping[Key, Tally]) -> dict[Key, KpiValues]:
+        return {key: values(tally) for key, tally in sorted(tallies_by.items())}
+
+    return ProjectSummary(
+        people={
+            user_id: PersonSummary(
+                user_id,
+                values(p.total),
+                by_key(p.days),
+                by_key(p.classes),
+                values(p.this_week),
+                values(p.last_week),
+            )
+            for user_id, p in tallies.items()
+        },
+        team=values(team),
+        team_days=by_key(team_days),
+        team_classes=by_key(team_classes),
+        seconds_by_action=_seconds_by_action(buckets),
+        hourly_cost_eur=hourly_cost_eur,
+    )
+
+
+def summarise_events(
     events: Iterable[ActivityEvent],
     deliveries: Iterable[Delivery],
     *,
@@ -90,38 +152,10 @@ def summarise(
     now: datetime,
     people: Iterable[int] = (),
 ) -> ProjectSummary:
-    """Every person's KPIs (those in ``people`` too, even without any activity) and the team's."""
-    tallies = defaultdict(_PeriodTallies, {user_id: _PeriodTallies() for user_id in people})
-    spans = attribute_active_time(events, idle_seconds)
-    for span in spans:
-        tallies[span.event.user_id].add_span(span, now)
-    for delivery in deliveries:
-        tallies[delivery.user_id].add_delivery(delivery, now)
-    team = Tally()
-    team_days: defaultdict[date, Tally] = defaultdict(Tally)
-    for own in tallies.values():
-        team.add(own.total)
-        for day, tally in own.days.items():
-            team_days[day].add(tally)
-
-    def values(tally: Tally) -> KpiValues:
-        return kpi_values(tally, hourly_cost_eur)
-
-    return ProjectSummary(
-        people={
-            user_id: PersonSummary(
-                user_id,
-                values(own.total),
-                {day: values(t) for day, t in sorted(own.days.items())},
-                values(own.this_week),
-                values(own.last_week),
-            )
-            for user_id, own in tallies.items()
-        },
-        team=values(team),
-        team_days={day: values(t) for day, t in sorted(team_days.items())},
-        seconds_by_action=seconds_by_action(spans),
-        hourly_cost_eur=hourly_cost_eur,
+    """``summarise`` straight from events and delivered tracks (what the rollups must agree with)."""
+    buckets, _ = bucket_events(events, idle_seconds)
+    return summarise(
+        buckets, work_of(deliveries), hourly_cost_eur=hourly_cost_eur, today=utc_day(now), people=people
     )
 
 
@@ -130,10 +164,14 @@ def _kpi(values: KpiValues, name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def peer_benchmarks(summary: ProjectSummary, user_id: int) -> dict[str, PeerBenchmark]:
-    """The person against everyone in the project with active time, for each benchmarked KPI."""
+def peer_benchmarks(
+    summary: ProjectSummary, user_id: int, peers: Iterable[int] | None = None
+) -> dict[str, PeerBenchmark]:
+    """The person against their peers with active time (``peers``: everyone in the project when None;
+    the person is always among them), for each benchmarked KPI."""
     me = summary.person(user_id)
-    active = [p for p in summary.people.values() if p.active]
+    group = summary.people if peers is None else {*peers, user_id}
+    active = [p for p in summary.people.values() if p.active and p.user_id in group]
     benchmarks: dict[str, PeerBenchmark] = {}
     for name, higher_is_better in HIGHER_IS_BETTER.items():
         team_values = [v for p in active if (v := _kpi(p.totals, name)) is not None]
@@ -147,14 +185,18 @@ def peer_benchmarks(summary: ProjectSummary, user_id: int) -> dict[str, PeerBenc
     return benchmarks
 
 
-def daily_team_median(summary: ProjectSummary, name: str) -> dict[date, float | None]:
-    """Per day: the median of the KPI over the people active that day."""
+def daily_team_median(
+    summary: ProjectSummary, name: str, peers: Iterable[int] | None = None
+) -> dict[date, float | None]:
+    """Per day: the median of the KPI over the peers (everyone when None) active that day."""
+    group = summary.people if peers is None else set(peers)
     medians: dict[date, float | None] = {}
     for day in summary.team_days:
         values = [
             v
             for p in summary.people.values()
-            if (own := p.days.get(day)) is not None
+            if p.user_id in group
+            and (own := p.days.get(day)) is not None
             and own.active_seconds > 0
             and (v := _kpi(own, name)) is not None
         ]

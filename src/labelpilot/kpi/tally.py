@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from labelpilot.kpi.active_time import ActiveSpan
-from labelpilot.kpi.records import Delivery
+from labelpilot.kpi.records import ActivityBucket, DeliveredWork, ReviewDecision
 
 SECONDS_PER_HOUR = 3600.0
 NUDGE_SHOWN = "nudge_shown"
@@ -35,27 +34,34 @@ class Tally:
     nudges_shown: int = 0
     nudges_followed: int = 0
 
-    def add_span(self, span: ActiveSpan) -> None:
-        self.active_seconds += span.seconds
-        if span.event.kind == NUDGE_SHOWN:
-            self.nudges_shown += 1
-        elif span.event.kind == NUDGE_FOLLOWED:
-            self.nudges_followed += 1
+    tasks_accepted: int = 0
+    """review decisions on the person's tasks: accepted ..."""
+    tasks_rejected: int = 0
+    """... and sent back"""
 
-    def add_delivery(self, delivery: Delivery) -> None:
-        self.shapes += delivery.shapes
-        self.candidates_confirmed += int(delivery.provenance_kind == FROM_CANDIDATE)
-        self.tracks_drawn += int(delivery.provenance_kind == DRAWN)
-        self.stationary_tracks += int(delivery.stationary)
+    def add_bucket(self, bucket: ActivityBucket) -> None:
+        self.active_seconds += bucket.seconds
+        if bucket.kind == NUDGE_SHOWN:
+            self.nudges_shown += bucket.events
+        elif bucket.kind == NUDGE_FOLLOWED:
+            self.nudges_followed += bucket.events
+
+    def add_work(self, work: DeliveredWork) -> None:
+        self.shapes += work.shapes
+        self.candidates_confirmed += work.candidates_confirmed
+        self.tracks_drawn += work.tracks_drawn
+        self.stationary_tracks += work.stationary_tracks
+
+    def add_review(self, decision: ReviewDecision) -> None:
+        self.tasks_accepted += int(decision.accepted)
+        self.tasks_rejected += int(not decision.accepted)
 
     def add(self, other: Tally) -> None:
-        self.active_seconds += other.active_seconds
-        self.shapes += other.shapes
-        self.candidates_confirmed += other.candidates_confirmed
-        self.tracks_drawn += other.tracks_drawn
-        self.stationary_tracks += other.stationary_tracks
-        self.nudges_shown += other.nudges_shown
-        self.nudges_followed += other.nudges_followed
+        for name in TALLY_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+TALLY_FIELDS = tuple(Tally.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,10 @@ class KpiValues:
     stationary_tracks: int
     nudges_shown: int
     nudges_followed: int
+    tasks_accepted: int
+    tasks_rejected: int
+    acceptance_rate: float | None
+    """accepted / (accepted + rejected) review decisions: the quality KPI while review is the only judge"""
 
     def to_json(self) -> KpiJson:
         return asdict(self)
@@ -95,4 +105,11 @@ def kpi_values(tally: Tally, hourly_cost_eur: float) -> KpiValues:
         stationary_tracks=tally.stationary_tracks,
         nudges_shown=tally.nudges_shown,
         nudges_followed=tally.nudges_followed,
+        tasks_accepted=tally.tasks_accepted,
+        tasks_rejected=tally.tasks_rejected,
+        acceptance_rate=tally.tasks_accepted / reviewed if (reviewed := decided(tally)) > 0 else None,
     )
+
+
+def decided(tally: Tally) -> int:
+    return tally.tasks_accepted + tally.tasks_rejected

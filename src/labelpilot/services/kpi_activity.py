@@ -1,28 +1,22 @@
-"""Read what the KPIs of a project are computed from: its people's events, its delivered tracks and
-its settings, as the plain records of ``labelpilot.kpi``.
-
-Delivered work is the confirmed, live tracks in the layer of every annotate task that is submitted or
-accepted (review and practice tasks deliver no shapes; their time still counts). Events of the system
-(no user) are not anybody's time.
+"""Read what the KPIs of a project are computed from, as the plain records of ``labelpilot.kpi``: its
+people's active time (rolled up, plus the last events read live), the delivered work of its submitted
+tasks, its review decisions and its settings. Events of the system (no user) are not anybody's time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelpilot.kpi.deliveries import credit_deliveries, shape_count
-from labelpilot.kpi.records import ActivityEvent, Delivery, LayerTrack, SubmittedTask
+from labelpilot.kpi.records import ActivityBucket, DeliveredWork, ReviewDecision
+from labelpilot.services import kpi_rollups
+from labelpilot.services.actors import Role
 from labelpilot.services.errors import NotFoundError
-from labelpilot.services.task_views import TaskKind, TaskState
-from labelpilot.store.tables import EventRow, LayerRow, Membership, Project, TaskRow, TrackRow, User
-from labelpilot.tracks import TrackStatus
-
-DELIVERED_STATES = (TaskState.SUBMITTED.value, TaskState.ACCEPTED.value)
-SUBMITTED_EVENT = "task_submitted"
+from labelpilot.store.kpi_tables import KpiReviewDecision, KpiTaskShapes
+from labelpilot.store.tables import Membership, Project, User
 
 
 @dataclass(frozen=True)
@@ -30,144 +24,80 @@ class ProjectActivity:
     project_id: int
     hourly_cost_eur: float
     show_peer_names: bool
-    events: list[ActivityEvent]
-    deliveries: list[Delivery]
+    buckets: list[ActivityBucket]
+    work: list[DeliveredWork]
+    reviews: list[ReviewDecision]
     roles: dict[int, str]
     """member -> role in the project"""
     names: dict[int, str]
-    """user id -> name, for every member and everyone with events or deliveries"""
+    """user id -> name, for every member and everyone with activity"""
 
     @property
     def people(self) -> list[int]:
         """Members and everyone else who worked in the project (e.g. an administrator), by id."""
-        ids = set(self.roles) | {e.user_id for e in self.events} | {d.user_id for d in self.deliveries}
+        ids = set(self.roles) | {b.user_id for b in self.buckets} | {w.user_id for w in self.work}
         return sorted(ids)
 
-
-def as_utc(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def _events(session: Session, project_id: int) -> list[ActivityEvent]:
-    rows = session.execute(
-        select(EventRow.at, EventRow.user_id, EventRow.kind, EventRow.task_id)
-        .where(EventRow.project_id == project_id, EventRow.user_id.is_not(None))
-        .order_by(EventRow.id)
-    ).all()
-    return [
-        ActivityEvent(as_utc(at), user_id, kind, task_id)
-        for at, user_id, kind, task_id in rows
-        if user_id is not None  # the query left them out; this tells the type checker
-    ]
+    @property
+    def annotators(self) -> list[int]:
+        """The members a person's pace is compared with: those who annotate."""
+        return sorted(u for u, role in self.roles.items() if role == Role.ANNOTATOR.value)
 
 
-def _submitted_tasks(session: Session, project_id: int) -> list[SubmittedTask]:
-    tasks = session.execute(
-        select(TaskRow.id, TaskRow.scene_id, TaskRow.layer, TaskRow.assignee_id, TaskRow.updated_at).where(
-            TaskRow.project_id == project_id,
-            TaskRow.kind == TaskKind.ANNOTATE.value,
-            TaskRow.state.in_(DELIVERED_STATES),
-        )
-    ).all()
-    if not tasks:
-        return []
-    submissions: dict[int, tuple[int | None, datetime]] = {}
-    for task_id, user_id, at in session.execute(
-        select(EventRow.task_id, EventRow.user_id, EventRow.at)
-        .where(
-            EventRow.project_id == project_id,
-            EventRow.kind == SUBMITTED_EVENT,
-            EventRow.task_id.in_([t.id for t in tasks]),
-        )
-        .order_by(EventRow.id)
-    ).all():
-        if task_id is not None:
-            submissions[task_id] = (user_id, at)  # the last submission wins (after a rework)
-    submitted: list[SubmittedTask] = []
-    for task_id, scene_id, layer, assignee_id, updated_at in tasks:
-        # Without a submission event (not made through the services), the assignee delivered it
-        # when the task last changed.
-        user_id, at = submissions.get(task_id, (assignee_id, updated_at))
-        if user_id is not None:
-            submitted.append(SubmittedTask(task_id, scene_id, layer, user_id, as_utc(at)))
-    return submitted
-
-
-def _layer_tracks(session: Session, tasks: list[SubmittedTask]) -> list[LayerTrack]:
-    layers = {(t.scene_id, t.layer) for t in tasks}
+def _work(session: Session, project_id: int) -> list[DeliveredWork]:
     rows = session.execute(
         select(
-            TrackRow.id,
-            LayerRow.scene_id,
-            LayerRow.name,
-            TrackRow.first_frame,
-            TrackRow.last_frame,
-            TrackRow.absent_frames,
-            TrackRow.stationary_pose,
-            TrackRow.provenance_kind,
-        )
-        .join(LayerRow, LayerRow.id == TrackRow.layer_id)
-        .where(
-            LayerRow.scene_id.in_({scene_id for scene_id, _ in layers}),
-            LayerRow.name.in_({name for _, name in layers}),
-            TrackRow.status == TrackStatus.CONFIRMED.value,
-            TrackRow.deleted.is_(False),
-        )
+            KpiTaskShapes.user_id,
+            KpiTaskShapes.day,
+            KpiTaskShapes.task_id,
+            KpiTaskShapes.label,
+            KpiTaskShapes.tracks,
+            KpiTaskShapes.shapes,
+            KpiTaskShapes.candidates_confirmed,
+            KpiTaskShapes.tracks_drawn,
+            KpiTaskShapes.stationary_tracks,
+        ).where(KpiTaskShapes.project_id == project_id)
     ).all()
-    return [
-        LayerTrack(
-            track_id=track_id,
-            scene_id=scene_id,
-            layer=layer,
-            shapes=shape_count(first, last, absent or []),
-            provenance_kind=provenance,
-            stationary=stationary_pose is not None,
-        )
-        for track_id, scene_id, layer, first, last, absent, stationary_pose, provenance in rows
-        if (scene_id, layer) in layers
-    ]
+    return [DeliveredWork(*row) for row in rows]
 
 
-def _last_task_of_track(session: Session, tasks: list[SubmittedTask]) -> dict[int, int]:
-    last: dict[int, int] = {}
-    for track_id, task_id in session.execute(
-        select(EventRow.track_id, EventRow.task_id)
-        .where(EventRow.task_id.in_([t.task_id for t in tasks]), EventRow.track_id.is_not(None))
-        .order_by(EventRow.id)
-    ).all():
-        if track_id is not None and task_id is not None:
-            last[track_id] = task_id
-    return last
+def _reviews(session: Session, project_id: int) -> list[ReviewDecision]:
+    rows = session.execute(
+        select(
+            KpiReviewDecision.user_id,
+            KpiReviewDecision.day,
+            KpiReviewDecision.task_id,
+            KpiReviewDecision.accepted,
+        ).where(KpiReviewDecision.project_id == project_id)
+    ).all()
+    return [ReviewDecision(*row) for row in rows]
 
 
-def _deliveries(session: Session, project_id: int) -> list[Delivery]:
-    tasks = _submitted_tasks(session, project_id)
-    if not tasks:
-        return []
-    return credit_deliveries(tasks, _layer_tracks(session, tasks), _last_task_of_track(session, tasks))
-
-
-def load_project_activity(session: Session, project_id: int) -> ProjectActivity:
+def load_project_activity(
+    session: Session, project_id: int, *, idle_seconds: float, now: datetime
+) -> ProjectActivity:
     """Everything the project's KPIs need, read in one transaction (the caller checks access)."""
     project = session.get(Project, project_id)
     if project is None:
         raise NotFoundError(f"project {project_id} not found")
-    events = _events(session, project_id)
-    deliveries = _deliveries(session, project_id)
+    through = kpi_rollups.bring_up_to_date(session, project_id, idle_seconds=idle_seconds, now=now)
+    buckets = kpi_rollups.rolled_up(session, project_id)
+    buckets += kpi_rollups.live_tail(session, project_id, idle_seconds=idle_seconds, since=through)
+    work = _work(session, project_id)
     roles = dict(
         session.execute(
             select(Membership.user_id, Membership.role).where(Membership.project_id == project_id)
         ).all()
     )
-    user_ids = set(roles) | {e.user_id for e in events} | {d.user_id for d in deliveries}
+    user_ids = set(roles) | {b.user_id for b in buckets} | {w.user_id for w in work}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
     return ProjectActivity(
         project_id=project_id,
         hourly_cost_eur=project.hourly_cost_eur,
         show_peer_names=project.show_peer_names,
-        events=events,
-        deliveries=deliveries,
+        buckets=buckets,
+        work=work,
+        reviews=_reviews(session, project_id),
         roles=roles,
         names=names,
     )

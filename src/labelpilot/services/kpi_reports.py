@@ -16,17 +16,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from labelpilot.kpi.active_time import active_seconds_by_task
+from labelpilot.kpi.buckets import utc_day
 from labelpilot.kpi.peers import peer_labels
 from labelpilot.kpi.summary import ProjectSummary, daily_team_median, peer_benchmarks, summarise
 from labelpilot.kpi.tally import KPI_FIELDS, KpiValues
 from labelpilot.services.actors import ALL_ROLES, STAFF, Actor, Role, require_role
+from labelpilot.services.errors import InvalidError
 from labelpilot.services.kpi_activity import ProjectActivity, load_project_activity
 from labelpilot.store.tables import utcnow
 
 NAME_VIEWERS = frozenset({Role.MANAGER})
 """Roles that always see who is who in the team view (administrators do too)."""
-CSV_COLUMNS = ("user", *KPI_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,14 @@ def take_snapshot(
     session: Session, project_id: int, *, idle_seconds: float, now: datetime | None = None
 ) -> KpiSnapshot:
     """The project's KPIs now (the caller checks access)."""
-    activity = load_project_activity(session, project_id)
+    now = now or utcnow()
+    activity = load_project_activity(session, project_id, idle_seconds=idle_seconds, now=now)
     summary = summarise(
-        activity.events,
-        activity.deliveries,
-        idle_seconds=idle_seconds,
+        activity.buckets,
+        activity.work,
+        activity.reviews,
         hourly_cost_eur=activity.hourly_cost_eur,
-        now=now or utcnow(),
+        today=utc_day(now),
         people=activity.people,
     )
     return KpiSnapshot(activity, summary, idle_seconds)
@@ -63,12 +64,24 @@ def _day_rows(
     ]
 
 
+def _class_rows(classes: dict[str, KpiValues]) -> list[dict[str, Any]]:
+    """Per object class; its active time is the time spent in events on tracks of the class."""
+    return [{"label": label, **values.to_json()} for label, values in classes.items()]
+
+
+def _task_seconds(snapshot: KpiSnapshot, user_id: int) -> dict[int, float]:
+    seconds: dict[int, float] = {}
+    for bucket in snapshot.activity.buckets:
+        if bucket.user_id == user_id and bucket.task_id is not None:
+            seconds[bucket.task_id] = seconds.get(bucket.task_id, 0.0) + bucket.seconds
+    return dict(sorted(seconds.items()))
+
+
 def personal_kpis(snapshot: KpiSnapshot, actor: Actor) -> dict[str, Any]:
     """The actor's own KPIs in total, per day and per task, and how they compare with the team."""
     me = snapshot.summary.person(actor.user_id)
-    medians = daily_team_median(snapshot.summary, "shapes_per_hour")
-    own_events = [e for e in snapshot.activity.events if e.user_id == actor.user_id]
-    task_seconds = active_seconds_by_task(own_events, snapshot.idle_seconds)
+    peers = snapshot.activity.annotators
+    medians = daily_team_median(snapshot.summary, "shapes_per_hour", peers)
     return {
         "user": actor.name,
         "project_id": snapshot.activity.project_id,
@@ -77,10 +90,13 @@ def personal_kpis(snapshot: KpiSnapshot, actor: Actor) -> dict[str, Any]:
         "days": _day_rows(
             me.days, {day: {"team_median_shapes_per_hour": median} for day, median in medians.items()}
         ),
-        "peers": {name: b.to_json() for name, b in peer_benchmarks(snapshot.summary, actor.user_id).items()},
+        "classes": _class_rows(me.classes),
+        "peers": {
+            name: b.to_json() for name, b in peer_benchmarks(snapshot.summary, actor.user_id, peers).items()
+        },
         "tasks": [
             {"task_id": task_id, "active_seconds": seconds}
-            for (_, task_id), seconds in sorted(task_seconds.items())
+            for task_id, seconds in _task_seconds(snapshot, actor.user_id).items()
         ],
     }
 
@@ -110,6 +126,7 @@ def team_kpis(snapshot: KpiSnapshot, actor: Actor, role: Role | None) -> dict[st
         ],
         "team": summary.team.to_json(),
         "days": _day_rows(summary.team_days),
+        "classes": _class_rows(summary.team_classes),
         "seconds_by_action": summary.seconds_by_action,
     }
 
@@ -148,12 +165,20 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def people_csv(team: dict[str, Any]) -> str:
-    """The people table of a ``team_kpis`` answer as CSV (a header, then one row a person; an
-    undefined rate is an empty cell)."""
+CSV_TABLES = {"people": "user", "days": "day", "classes": "label"}
+"""The tables of a ``team_kpis`` answer the CSV export offers, and the column that names their rows."""
+
+
+def team_csv(team: dict[str, Any], table: str = "people") -> str:
+    """One table of a ``team_kpis`` answer as CSV (a header, then one row each; an undefined rate is an
+    empty cell)."""
+    key = CSV_TABLES.get(table)
+    if key is None:
+        raise InvalidError(f"no KPI table {table!r}; there are: {', '.join(CSV_TABLES)}", field="table")
+    columns = (key, *KPI_FIELDS)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    for person in team["people"]:
-        writer.writerow({name: _cell(person[name]) for name in CSV_COLUMNS})
+    for row in team[table]:
+        writer.writerow({name: _cell(row[name]) for name in columns})
     return out.getvalue()

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from labelpilot.services import kpi_deliveries
 from labelpilot.services.actors import ALL_ROLES, STAFF, Actor, Role, require_role
 from labelpilot.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from labelpilot.services.events import record_event
@@ -93,7 +94,7 @@ def _transition(
             current=view_of(session, current).to_json(),
         )
     after_row = _load(session, row.id)
-    record_event(
+    event = record_event(
         session,
         actor,
         event_kind,
@@ -102,6 +103,7 @@ def _transition(
         task_id=after_row.id,
         payload={"before": before, "after": snapshot_of(after_row), **(payload or {})},
     )
+    kpi_deliveries.task_changed(session, after_row, event)
     return view_of(session, after_row)
 
 

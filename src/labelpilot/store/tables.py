@@ -200,6 +200,7 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_events_task_at", "task_id", "at"),
         Index("ix_events_user_at", "user_id", "at"),
+        Index("ix_events_project_at", "project_id", "at"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -55,16 +55,17 @@ def project_kpis(
     actor: CurrentActor,
     idle: IdleSeconds,
     format: Literal["json", "csv"] = "json",
+    table: Literal["people", "days", "classes"] = "people",
 ) -> dict[str, Any] | Response:
-    """Everyone's KPIs, the team's per day and where the time goes (staff and admins); ``format=csv``
-    answers the people table as CSV."""
+    """Everyone's KPIs, the team's per day and per class, and where the time goes (staff and admins);
+    ``format=csv`` answers one table (``table``: people, days or classes) as CSV."""
     team = kpi_reports.project_kpis(session, actor, project_id, idle_seconds=idle)
     if format == "json":
         return team
     return Response(
-        kpi_reports.people_csv(team),
+        kpi_reports.team_csv(team, table),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="project-{project_id}-kpis.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="project-{project_id}-kpis-{table}.csv"'},
     )
 
 
