@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from labelpilot.kpi.buckets import bucket_events, work_of
+from labelpilot.kpi.buckets import bucket_events, digest, work_of
 from labelpilot.kpi.records import ActivityBucket, ActivityEvent, Delivery
 
 ANN, ABE = 1, 2
@@ -103,3 +103,26 @@ def test_gaps_up_to_the_idle_threshold_count_fully_and_longer_ones_not_at_all() 
     assert _seconds(times, 300.0) == 30 + 70 + 300 + 30 + 120 + 150
     assert _seconds([5], 120.0) == 0.0  # a lone event
     assert _seconds([5, 5], 120.0) == 0.0
+
+
+def test_the_digest_sums_buckets_the_ways_the_kpis_read_them() -> None:
+    nudges = [
+        ActivityEvent(at(440), ANN, "nudge_shown", 7, "Car"),
+        ActivityEvent(at(450), ANN, "nudge_followed", 7, "Car"),
+    ]
+    digest_ = digest(bucket_events(EVENTS + nudges, 120.0)[0])
+    d14, d15 = date(2026, 12, 14), date(2026, 12, 15)
+    days = {
+        (d.user_id, d.day): (d.seconds, d.events, d.nudges_shown, d.nudges_followed) for d in digest_.days
+    }
+    assert days == {
+        (ANN, d14): (30.0, 2, 0, 0),
+        (ANN, d15): (70.0 + 0.0 + 40.0 + 10.0, 5, 1, 1),
+        (ABE, d14): (0.0, 1, 0, 0),
+        (ABE, d15): (10.0, 2, 0, 0),
+    }
+    assert digest_.class_seconds == {(ANN, "Car"): 30.0 + 70.0 + 40.0 + 10.0, (ANN, "Pedestrian"): 0.0}
+    assert digest_.action_seconds[(ANN, "keyframe_set")] == 70.0
+    assert digest_.task_seconds == {(ANN, 7): 150.0, (ABE, 8): 10.0}
+    merged = digest_.merged(digest_)
+    assert merged.task_seconds == {(ANN, 7): 300.0, (ABE, 8): 20.0} and len(merged.days) == 8

@@ -16,7 +16,7 @@ from labelpilot.kpi.peers import (
     top_quartile,
     trend,
 )
-from labelpilot.kpi.records import ActivityBucket, Delivery, ReviewDecision
+from labelpilot.kpi.records import DayActivity, Delivery, ReviewDecision
 from labelpilot.kpi.tally import KPI_FIELDS, Tally, kpi_values
 
 AT = datetime(2026, 12, 14, 10, 0, tzinfo=UTC)
@@ -31,8 +31,7 @@ def _delivery(shapes: int, kind: str, *, stationary: bool = False) -> Delivery:
 
 def test_rates_of_a_period() -> None:
     tally = Tally()
-    for seconds, kind in [(0.0, "task_started"), (150.0, "nudge_shown"), (100.0, "nudge_followed")]:
-        tally.add_bucket(ActivityBucket(1, DAY, 3, kind, None, seconds, 1))
+    tally.add_day(DayActivity(1, DAY, 250.0, events=3, nudges_shown=1, nudges_followed=1))
     deliveries = [
         _delivery(30, "candidate"),
         _delivery(12, "manual", stationary=True),

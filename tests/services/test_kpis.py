@@ -316,7 +316,7 @@ def test_only_submitted_or_accepted_work_counts(db_factory: sessionmaker[Session
     with db_factory.begin() as s:
         kpi_rollups.rebuild(s, team.project_id, idle_seconds=IDLE, now=NOW)
     rebuilt = _mine(db_factory, team.abe, team.project_id)["totals"]
-    assert rebuilt == {name: pytest.approx(value, abs=0.01) for name, value in reviewed.items()}
+    assert rebuilt == {name: pytest.approx(value, rel=1e-3) for name, value in reviewed.items()}
 
 
 def test_who_may_see_what(db_factory: sessionmaker[Session], history: History) -> None:

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from labelpilot.cli.common import console, database, fail
-from labelpilot.services import accounts, projects
+from labelpilot.services import accounts, kpi_rollups, projects
 from labelpilot.services.actors import SYSTEM, Role
 from labelpilot.settings import Settings
 from labelpilot.store.blobs import redacted_url
+from labelpilot.store.tables import utcnow
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage personal API tokens.", no_args_is_help=True)
@@ -100,3 +101,15 @@ def projects_add_member(
         target = projects.resolve_project(session, project)
         projects.set_member(session, SYSTEM, target.id, user, role)
     console.print(f"{user} is now {role.value} in {project}")
+
+
+@projects_app.command("rebuild-kpis")
+def projects_rebuild_kpis(
+    project: Annotated[str, typer.Argument(help="Project id or name.", show_default=False)],
+) -> None:
+    """Compute a project's KPI rollups again from its event log, tracks and tasks."""
+    settings = Settings()
+    with database(settings) as session:
+        target = projects.resolve_project(session, project)
+        kpi_rollups.rebuild(session, target.id, idle_seconds=settings.kpi_idle_seconds, now=utcnow())
+    console.print(f"KPI rollups of {project} rebuilt (idle threshold {settings.kpi_idle_seconds:g} s)")

@@ -11,8 +11,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 
-from labelpilot.kpi.records import ActivityBucket, ActivityEvent, DeliveredWork, Delivery
-from labelpilot.kpi.tally import DRAWN, FROM_CANDIDATE
+from labelpilot.kpi.records import (
+    ActivityBucket,
+    ActivityDigest,
+    ActivityEvent,
+    DayActivity,
+    DeliveredWork,
+    Delivery,
+)
+from labelpilot.kpi.tally import DRAWN, FROM_CANDIDATE, NUDGE_FOLLOWED, NUDGE_SHOWN
 
 BucketKey = tuple[int, date, int | None, str, str | None]
 
@@ -50,6 +57,31 @@ def bucket_events(
         for (user_id, day, task_id, kind, label), (seconds, count) in sums.items()
     ]
     return buckets, latest
+
+
+def digest(buckets: Iterable[ActivityBucket]) -> ActivityDigest:
+    """Buckets summed per person and day, class, event kind and task."""
+    days: dict[tuple[int, date], list[float]] = {}
+    classes: dict[tuple[int, str], float] = defaultdict(float)
+    actions: dict[tuple[int, str], float] = defaultdict(float)
+    tasks: dict[tuple[int, int], float] = defaultdict(float)
+    for b in buckets:
+        day = days.setdefault((b.user_id, b.day), [0.0, 0, 0, 0])
+        day[0] += b.seconds
+        day[1] += b.events
+        day[2] += b.events if b.kind == NUDGE_SHOWN else 0
+        day[3] += b.events if b.kind == NUDGE_FOLLOWED else 0
+        if b.label:
+            classes[(b.user_id, b.label)] += b.seconds
+        actions[(b.user_id, b.kind)] += b.seconds
+        if b.task_id is not None:
+            tasks[(b.user_id, b.task_id)] += b.seconds
+    return ActivityDigest(
+        [DayActivity(user, day, sums[0], *map(int, sums[1:])) for (user, day), sums in days.items()],
+        dict(classes),
+        dict(actions),
+        dict(tasks),
+    )
 
 
 def work_of(deliveries: Iterable[Delivery]) -> list[DeliveredWork]:

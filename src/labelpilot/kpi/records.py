@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
+
+Key = TypeVar("Key", tuple[int, str], tuple[int, int])
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,42 @@ class ReviewDecision:
     day: date
     task_id: int
     accepted: bool
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    """A person's active time, events and nudge counts on one UTC day."""
+
+    user_id: int
+    day: date
+    seconds: float
+    events: int
+    nudges_shown: int
+    nudges_followed: int
+
+
+def _sum_into(total: dict[Key, float], more: Mapping[Key, float]) -> dict[Key, float]:
+    for key, seconds in more.items():
+        total[key] = total.get(key, 0.0) + seconds
+    return total
+
+
+@dataclass(frozen=True)
+class ActivityDigest:
+    """Activity summed the ways the KPIs read it (what the rollup tables hold)."""
+
+    days: list[DayActivity]
+    class_seconds: dict[tuple[int, str], float]
+    """(person, class) -> active seconds in events on tracks of the class"""
+    action_seconds: dict[tuple[int, str], float]
+    """(person, event kind) -> active seconds that ended in events of the kind"""
+    task_seconds: dict[tuple[int, int], float]
+    """(person, task) -> active seconds in events of the task"""
+
+    def merged(self, other: ActivityDigest) -> ActivityDigest:
+        return ActivityDigest(
+            self.days + other.days,
+            _sum_into(dict(self.class_seconds), other.class_seconds),
+            _sum_into(dict(self.action_seconds), other.action_seconds),
+            _sum_into(dict(self.task_seconds), other.task_seconds),
+        )

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
 
-from labelpilot.kpi.buckets import bucket_events, utc_day, work_of
+from labelpilot.kpi.buckets import bucket_events, digest, utc_day, work_of
 from labelpilot.kpi.peers import HIGHER_IS_BETTER, PeerBenchmark, median, peer_benchmark
-from labelpilot.kpi.records import ActivityBucket, ActivityEvent, DeliveredWork, Delivery, ReviewDecision
+from labelpilot.kpi.records import ActivityDigest, ActivityEvent, DeliveredWork, Delivery, ReviewDecision
 from labelpilot.kpi.tally import KpiValues, Tally, kpi_values
 
 WEEK_DAYS = 7
@@ -77,15 +77,16 @@ class ProjectSummary:
         return PersonSummary(user_id, empty, {}, {}, empty, empty)
 
 
-def _seconds_by_action(buckets: Iterable[ActivityBucket]) -> dict[str, float]:
+def _team_seconds_by_action(action_seconds: Mapping[tuple[int, str], float]) -> dict[str, float]:
+    """Event kind -> the team's active seconds, largest first."""
     totals: dict[str, float] = defaultdict(float)
-    for bucket in buckets:
-        totals[bucket.kind] += bucket.seconds
+    for (_, kind), seconds in action_seconds.items():
+        totals[kind] += seconds
     return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
 
 
 def summarise(
-    buckets: Iterable[ActivityBucket],
+    activity: ActivityDigest,
     work: Iterable[DeliveredWork],
     reviews: Iterable[ReviewDecision] = (),
     *,
@@ -97,12 +98,16 @@ def summarise(
     tallies: dict[int, _PeriodTallies] = {user_id: _PeriodTallies(today) for user_id in people}
 
     def own(user_id: int) -> _PeriodTallies:
-        return tallies.setdefault(user_id, _PeriodTallies(today))
+        found = tallies.get(user_id)
+        if found is None:
+            found = tallies[user_id] = _PeriodTallies(today)
+        return found
 
-    buckets = list(buckets)
-    for bucket in buckets:
-        for tally in own(bucket.user_id).periods(bucket.day, bucket.label):
-            tally.add_bucket(bucket)
+    for spent_on_day in activity.days:
+        for tally in own(spent_on_day.user_id).periods(spent_on_day.day, None):
+            tally.add_day(spent_on_day)
+    for (user_id, label), seconds in activity.class_seconds.items():
+        own(user_id).classes[label].active_seconds += seconds
     for delivered in work:
         for tally in own(delivered.user_id).periods(delivered.day, delivered.label):
             tally.add_work(delivered)
@@ -138,7 +143,7 @@ def summarise(
         team=values(team),
         team_days=by_key(team_days),
         team_classes=by_key(team_classes),
-        seconds_by_action=_seconds_by_action(buckets),
+        seconds_by_action=_team_seconds_by_action(activity.action_seconds),
         hourly_cost_eur=hourly_cost_eur,
     )
 
@@ -155,7 +160,11 @@ def summarise_events(
     """``summarise`` straight from events and delivered tracks (what the rollups must agree with)."""
     buckets, _ = bucket_events(events, idle_seconds)
     return summarise(
-        buckets, work_of(deliveries), hourly_cost_eur=hourly_cost_eur, today=utc_day(now), people=people
+        digest(buckets),
+        work_of(deliveries),
+        hourly_cost_eur=hourly_cost_eur,
+        today=utc_day(now),
+        people=people,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from labelpilot.kpi.records import ActivityBucket, DeliveredWork, ReviewDecision
+from labelpilot.kpi.records import DayActivity, DeliveredWork, ReviewDecision
 
 SECONDS_PER_HOUR = 3600.0
 NUDGE_SHOWN = "nudge_shown"
@@ -39,12 +39,10 @@ class Tally:
     tasks_rejected: int = 0
     """... and sent back"""
 
-    def add_bucket(self, bucket: ActivityBucket) -> None:
-        self.active_seconds += bucket.seconds
-        if bucket.kind == NUDGE_SHOWN:
-            self.nudges_shown += bucket.events
-        elif bucket.kind == NUDGE_FOLLOWED:
-            self.nudges_followed += bucket.events
+    def add_day(self, day: DayActivity) -> None:
+        self.active_seconds += day.seconds
+        self.nudges_shown += day.nudges_shown
+        self.nudges_followed += day.nudges_followed
 
     def add_work(self, work: DeliveredWork) -> None:
         self.shapes += work.shapes

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelpilot.kpi.records import ActivityBucket, DeliveredWork, ReviewDecision
+from labelpilot.kpi.records import ActivityDigest, DeliveredWork, ReviewDecision
 from labelpilot.services import kpi_rollups
 from labelpilot.services.actors import Role
 from labelpilot.services.errors import NotFoundError
@@ -24,7 +24,7 @@ class ProjectActivity:
     project_id: int
     hourly_cost_eur: float
     show_peer_names: bool
-    buckets: list[ActivityBucket]
+    activity: ActivityDigest
     work: list[DeliveredWork]
     reviews: list[ReviewDecision]
     roles: dict[int, str]
@@ -35,7 +35,7 @@ class ProjectActivity:
     @property
     def people(self) -> list[int]:
         """Members and everyone else who worked in the project (e.g. an administrator), by id."""
-        ids = set(self.roles) | {b.user_id for b in self.buckets} | {w.user_id for w in self.work}
+        ids = set(self.roles) | {d.user_id for d in self.activity.days} | {w.user_id for w in self.work}
         return sorted(ids)
 
     @property
@@ -81,21 +81,22 @@ def load_project_activity(
     if project is None:
         raise NotFoundError(f"project {project_id} not found")
     through = kpi_rollups.bring_up_to_date(session, project_id, idle_seconds=idle_seconds, now=now)
-    buckets = kpi_rollups.rolled_up(session, project_id)
-    buckets += kpi_rollups.live_tail(session, project_id, idle_seconds=idle_seconds, since=through)
+    activity = kpi_rollups.rolled_up(session, project_id).merged(
+        kpi_rollups.live_tail(session, project_id, idle_seconds=idle_seconds, since=through)
+    )
     work = _work(session, project_id)
     roles = dict(
         session.execute(
             select(Membership.user_id, Membership.role).where(Membership.project_id == project_id)
         ).all()
     )
-    user_ids = set(roles) | {b.user_id for b in buckets} | {w.user_id for w in work}
+    user_ids = set(roles) | {d.user_id for d in activity.days} | {w.user_id for w in work}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
     return ProjectActivity(
         project_id=project_id,
         hourly_cost_eur=project.hourly_cost_eur,
         show_peer_names=project.show_peer_names,
-        buckets=buckets,
+        activity=activity,
         work=work,
         reviews=_reviews(session, project_id),
         roles=roles,

@@ -45,7 +45,7 @@ def take_snapshot(
     now = now or utcnow()
     activity = load_project_activity(session, project_id, idle_seconds=idle_seconds, now=now)
     summary = summarise(
-        activity.buckets,
+        activity.activity,
         activity.work,
         activity.reviews,
         hourly_cost_eur=activity.hourly_cost_eur,
@@ -70,11 +70,8 @@ def _class_rows(classes: dict[str, KpiValues]) -> list[dict[str, Any]]:
 
 
 def _task_seconds(snapshot: KpiSnapshot, user_id: int) -> dict[int, float]:
-    seconds: dict[int, float] = {}
-    for bucket in snapshot.activity.buckets:
-        if bucket.user_id == user_id and bucket.task_id is not None:
-            seconds[bucket.task_id] = seconds.get(bucket.task_id, 0.0) + bucket.seconds
-    return dict(sorted(seconds.items()))
+    by_task = snapshot.activity.activity.task_seconds
+    return {task: seconds for (user, task), seconds in sorted(by_task.items()) if user == user_id}
 
 
 def personal_kpis(snapshot: KpiSnapshot, actor: Actor) -> dict[str, Any]:

@@ -19,11 +19,18 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from labelpilot.kpi.buckets import bucket_events
-from labelpilot.kpi.records import ActivityBucket, ActivityEvent
+from labelpilot.kpi.buckets import bucket_events, digest
+from labelpilot.kpi.records import ActivityBucket, ActivityDigest, ActivityEvent, DayActivity
 from labelpilot.services import kpi_deliveries
 from labelpilot.services.kpi_deliveries import as_utc
-from labelpilot.store.kpi_tables import NO_LABEL, NO_TASK, KpiActivity, KpiCursor, KpiRollupState
+from labelpilot.store.kpi_tables import (
+    KpiActionTime,
+    KpiClassTime,
+    KpiCursor,
+    KpiDay,
+    KpiRollupState,
+    KpiTaskTime,
+)
 from labelpilot.store.tables import EventRow, TrackRow
 
 SETTLE = timedelta(seconds=60)
@@ -67,34 +74,38 @@ def cursors(session: Session, project_id: int) -> dict[int, datetime]:
     return {user_id: as_utc(at) for user_id, at in rows}
 
 
-def _store(session: Session, project_id: int, buckets: Sequence[ActivityBucket]) -> None:
-    if not buckets:
+def _upsert(session: Session, table: Any, keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``; where a row with the same ``keys`` exists, add the other columns to it."""
+    if not rows:
         return
-    table = KpiActivity.__table__
     statement = _insert(session, table)
+    summed = [name for name in rows[0] if name not in keys]
     statement = statement.on_conflict_do_update(
-        index_elements=["project_id", "user_id", "day", "task_id", "kind", "label"],
-        set_={
-            "seconds": table.c.seconds + statement.excluded.seconds,
-            "events": table.c.events + statement.excluded.events,
-        },
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in summed},
     )
-    session.execute(
-        statement,
+    session.execute(statement, rows)
+
+
+def _store(session: Session, project_id: int, activity: ActivityDigest) -> None:
+    p = {"project_id": project_id}
+    _upsert(
+        session,
+        KpiDay.__table__,
+        ("project_id", "user_id", "day"),
         [
-            {
-                "project_id": project_id,
-                "user_id": b.user_id,
-                "day": b.day,
-                "task_id": NO_TASK if b.task_id is None else b.task_id,
-                "kind": b.kind,
-                "label": b.label or NO_LABEL,
-                "seconds": b.seconds,
-                "events": b.events,
-            }
-            for b in buckets
+            {**p, "user_id": d.user_id, "day": d.day, "seconds": d.seconds, "events": d.events,
+             "nudges_shown": d.nudges_shown, "nudges_followed": d.nudges_followed}
+            for d in activity.days
         ],
-    )
+    )  # fmt: skip
+    for table, key, seconds in (
+        (KpiClassTime.__table__, "label", activity.class_seconds),
+        (KpiActionTime.__table__, "kind", activity.action_seconds),
+        (KpiTaskTime.__table__, "task_id", activity.task_seconds),
+    ):
+        rows = [{**p, "user_id": user, key: k, "seconds": s} for (user, k), s in seconds.items()]
+        _upsert(session, table, ("project_id", "user_id", key), rows)
 
 
 def _store_cursors(session: Session, project_id: int, latest: dict[int, datetime]) -> None:
@@ -115,15 +126,16 @@ def _roll(
     latest = cursors(session, project_id)
     for events in _batches(_event_rows(session, project_id, since, until)):
         buckets, latest = bucket_events(events, idle_seconds, latest)
-        # Rows of one batch may share a key with earlier ones: merged in the database.
-        _store(session, project_id, buckets)
+        # A batch's rows may share keys with earlier ones: summed in the database.
+        _store(session, project_id, digest(buckets))
     _store_cursors(session, project_id, latest)
 
 
 def rebuild(session: Session, project_id: int, *, idle_seconds: float, now: datetime) -> datetime:
     """Every rollup of the project computed again from the event log, the tracks and the tasks."""
     until = now - SETTLE
-    session.execute(delete(KpiActivity).where(KpiActivity.project_id == project_id))
+    for table in (KpiDay, KpiClassTime, KpiActionTime, KpiTaskTime):
+        session.execute(delete(table).where(table.project_id == project_id))
     session.execute(delete(KpiCursor).where(KpiCursor.project_id == project_id))
     session.execute(delete(KpiRollupState).where(KpiRollupState.project_id == project_id))
     session.add(KpiRollupState(project_id=project_id, through_at=until, idle_seconds=idle_seconds))
@@ -164,33 +176,38 @@ def bring_up_to_date(session: Session, project_id: int, *, idle_seconds: float, 
     return target
 
 
-def rolled_up(session: Session, project_id: int) -> list[ActivityBucket]:
-    rows = session.execute(
+def rolled_up(session: Session, project_id: int) -> ActivityDigest:
+    """The rollups of the project as they are stored."""
+    days = session.execute(
         select(
-            KpiActivity.user_id,
-            KpiActivity.day,
-            KpiActivity.task_id,
-            KpiActivity.kind,
-            KpiActivity.label,
-            KpiActivity.seconds,
-            KpiActivity.events,
-        ).where(KpiActivity.project_id == project_id)
+            KpiDay.user_id,
+            KpiDay.day,
+            KpiDay.seconds,
+            KpiDay.events,
+            KpiDay.nudges_shown,
+            KpiDay.nudges_followed,
+        ).where(KpiDay.project_id == project_id)
     ).all()
-    return [
-        ActivityBucket(
-            user_id, day, None if task_id == NO_TASK else task_id, kind, label or None, seconds, events
+
+    def seconds(table: Any, key: Any) -> dict[Any, float]:
+        rows = session.execute(
+            select(table.user_id, key, table.seconds).where(table.project_id == project_id)
         )
-        for user_id, day, task_id, kind, label, seconds, events in rows
-    ]
+        return {(user, k): value for user, k, value in rows}
+
+    return ActivityDigest(
+        [DayActivity(*row) for row in days],
+        seconds(KpiClassTime, KpiClassTime.label),
+        seconds(KpiActionTime, KpiActionTime.kind),
+        seconds(KpiTaskTime, KpiTaskTime.task_id),
+    )
 
 
-def live_tail(
-    session: Session, project_id: int, *, idle_seconds: float, since: datetime
-) -> list[ActivityBucket]:
-    """The buckets of the events not rolled up yet (not stored)."""
+def live_tail(session: Session, project_id: int, *, idle_seconds: float, since: datetime) -> ActivityDigest:
+    """The activity of the events not rolled up yet (read, not stored)."""
     latest = cursors(session, project_id)
     tail: list[ActivityBucket] = []
     for events in _batches(_event_rows(session, project_id, since, None)):
         buckets, latest = bucket_events(events, idle_seconds, latest)
         tail.extend(buckets)
-    return tail
+    return digest(tail)

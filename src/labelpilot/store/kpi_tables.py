@@ -1,8 +1,9 @@
 """Precomputed KPI rollups, so that a dashboard reads a few hundred rows instead of every event.
 
-``kpi_activity`` holds active seconds and event counts per project, person, UTC day, task, event kind
-and object class, for every event recorded before the project's ``kpi_rollup_state.through_at``; the
-events since then (the last minute or two) are read as they are. ``kpi_cursors`` keeps each person's
+``kpi_days``, ``kpi_class_time``, ``kpi_action_time`` and ``kpi_task_time`` hold active seconds (and
+counts) per project and person and per UTC day, object class, event kind or task, for every event
+recorded before the project's ``kpi_rollup_state.through_at``; the events since then (the last minute
+or two) are read as they are. ``kpi_cursors`` keeps each person's
 last rolled-up event time, where the next gap starts. ``kpi_task_shapes`` is the delivered work of each
 submitted task per class, recomputed whenever a task of its layer changes state, and
 ``kpi_review_decisions`` each accept or reject of a task, credited to the person whose work it was.
@@ -17,12 +18,6 @@ from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labelpilot.store.tables import Base
-
-NO_TASK = 0
-"""``task_id`` of activity outside any task (a key column cannot be NULL in a primary key)."""
-NO_LABEL = ""
-"""``label`` of activity on no particular object."""
-
 
 class KpiRollupState(Base):
     __tablename__ = "kpi_rollup_state"
@@ -40,16 +35,48 @@ class KpiCursor(Base):
     last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class KpiActivity(Base):
-    __tablename__ = "kpi_activity"
+class KpiDay(Base):
+    """A person's active time, events and nudges on one UTC day."""
+
+    __tablename__ = "kpi_days"
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
-    label: Mapped[str] = mapped_column(String(80), primary_key=True)
     seconds: Mapped[float] = mapped_column(Float)
     events: Mapped[int] = mapped_column(Integer)
+    nudges_shown: Mapped[int] = mapped_column(Integer)
+    nudges_followed: Mapped[int] = mapped_column(Integer)
+
+
+class KpiClassTime(Base):
+    """A person's active time in events on tracks of one class."""
+
+    __tablename__ = "kpi_class_time"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class KpiActionTime(Base):
+    """A person's active time that ended in events of one kind."""
+
+    __tablename__ = "kpi_action_time"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class KpiTaskTime(Base):
+    """A person's active time in events of one task."""
+
+    __tablename__ = "kpi_task_time"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """no foreign key: the time stays when a task is deleted"""
+    seconds: Mapped[float] = mapped_column(Float)
 
 
 class KpiTaskShapes(Base):

@@ -41,18 +41,39 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("project_id", "user_id", name=op.f("pk_kpi_cursors")),
     )
     op.create_table(
-        "kpi_activity",
+        "kpi_days",
         sa.Column("project_id", sa.Integer(), _project_fk(), nullable=False),
         sa.Column("user_id", sa.Integer(), _user_fk(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("task_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=60), nullable=False),
-        sa.Column("label", sa.String(length=80), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("events", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "project_id", "user_id", "day", "task_id", "kind", "label", name=op.f("pk_kpi_activity")
-        ),
+        sa.Column("nudges_shown", sa.Integer(), nullable=False),
+        sa.Column("nudges_followed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "user_id", "day", name=op.f("pk_kpi_days")),
+    )
+    op.create_table(
+        "kpi_class_time",
+        sa.Column("project_id", sa.Integer(), _project_fk(), nullable=False),
+        sa.Column("user_id", sa.Integer(), _user_fk(), nullable=False),
+        sa.Column("label", sa.String(length=80), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "user_id", "label", name=op.f("pk_kpi_class_time")),
+    )
+    op.create_table(
+        "kpi_action_time",
+        sa.Column("project_id", sa.Integer(), _project_fk(), nullable=False),
+        sa.Column("user_id", sa.Integer(), _user_fk(), nullable=False),
+        sa.Column("kind", sa.String(length=60), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "user_id", "kind", name=op.f("pk_kpi_action_time")),
+    )
+    op.create_table(
+        "kpi_task_time",
+        sa.Column("project_id", sa.Integer(), _project_fk(), nullable=False),
+        sa.Column("user_id", sa.Integer(), _user_fk(), nullable=False),
+        sa.Column("task_id", sa.Integer(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "user_id", "task_id", name=op.f("pk_kpi_task_time")),
     )
     op.create_table(
         "kpi_task_shapes",
@@ -89,6 +110,9 @@ def downgrade() -> None:
     op.drop_table("kpi_review_decisions")
     op.drop_index(op.f("ix_kpi_task_shapes_project_id"), table_name="kpi_task_shapes")
     op.drop_table("kpi_task_shapes")
-    op.drop_table("kpi_activity")
+    op.drop_table("kpi_task_time")
+    op.drop_table("kpi_action_time")
+    op.drop_table("kpi_class_time")
+    op.drop_table("kpi_days")
     op.drop_table("kpi_cursors")
     op.drop_table("kpi_rollup_state")
