@@ -74,6 +74,12 @@ def test_the_csv_is_the_people_table_of_the_json(client: TestClient, world: Worl
     assert [(row["label"], row["shapes"], row["tracks_drawn"]) for row in classes] == [("Car", "1", "1")]
     days = list(csv.DictReader(io.StringIO(_get(client, world, url, format="csv", table="days").text)))
     assert [row["day"] for row in days] == [d["day"] for d in team["days"]]
+    people_days = _get(client, world, url, format="csv", table="people_days").text
+    rows_by_day = [
+        (row["user"], row["day"], row["shapes"]) for row in csv.DictReader(io.StringIO(people_days))
+    ]
+    assert ("ann", team["days"][-1]["day"], "1") in rows_by_day
+    assert rows_by_day == [(d["user"], d["day"], str(d["shapes"])) for d in team["people_days"]]
     refused = client.get(url, params={"format": "csv", "table": "tasks"}, headers=world.team.auth("meg"))
     assert refused.status_code == 422 and refused.json()["field"] == "query.table"
 

@@ -121,6 +121,11 @@ def team_kpis(snapshot: KpiSnapshot, actor: Actor, role: Role | None) -> dict[st
         "people": [
             {"user": labels[user_id], **summary.person(user_id).totals.to_json()} for user_id in order
         ],
+        "people_days": [
+            {"user": labels[user_id], **row}
+            for user_id in order
+            for row in _day_rows(summary.person(user_id).days)
+        ],
         "team": summary.team.to_json(),
         "days": _day_rows(summary.team_days),
         "classes": _class_rows(summary.team_classes),
@@ -162,17 +167,17 @@ def _cell(value: Any) -> Any:
     return value
 
 
-CSV_TABLES = {"people": "user", "days": "day", "classes": "label"}
-"""The tables of a ``team_kpis`` answer the CSV export offers, and the column that names their rows."""
+CSV_TABLES = {"people": ("user",), "people_days": ("user", "day"), "days": ("day",), "classes": ("label",)}
+"""The tables of a ``team_kpis`` answer the CSV export offers, and the columns that name their rows."""
 
 
 def team_csv(team: dict[str, Any], table: str = "people") -> str:
     """One table of a ``team_kpis`` answer as CSV (a header, then one row each; an undefined rate is an
     empty cell)."""
-    key = CSV_TABLES.get(table)
-    if key is None:
+    keys = CSV_TABLES.get(table)
+    if keys is None:
         raise InvalidError(f"no KPI table {table!r}; there are: {', '.join(CSV_TABLES)}", field="table")
-    columns = (key, *KPI_FIELDS)
+    columns = (*keys, *KPI_FIELDS)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()

@@ -55,10 +55,10 @@ def project_kpis(
     actor: CurrentActor,
     idle: IdleSeconds,
     format: Literal["json", "csv"] = "json",
-    table: Literal["people", "days", "classes"] = "people",
+    table: Literal["people", "people_days", "days", "classes"] = "people",
 ) -> dict[str, Any] | Response:
     """Everyone's KPIs, the team's per day and per class, and where the time goes (staff and admins);
-    ``format=csv`` answers one table (``table``: people, days or classes) as CSV."""
+    ``format=csv`` answers one table (``table``: people, people_days, days or classes) as CSV."""
     team = kpi_reports.project_kpis(session, actor, project_id, idle_seconds=idle)
     if format == "json":
         return team
