@@ -1,14 +1,16 @@
 """The home page's live KPI dashboard in a real browser, against the real server of the demo.
 
-Edits are made over HTTP in another session (the person's own API client) while the page stays open:
-the numbers must change through the server-sent event stream, without a reload. The expected numbers
-come from the tracks the edits produced (shapes: every frame of a confirmed track with a shape) and
-from the JSON API, never from constants.
+Edits and reviews are made over HTTP in other sessions (the person's own API client, the demo reviewer)
+while the page stays open: the numbers must change through the server-sent event stream, without a
+reload. The expected numbers come from the tracks the edits produced (shapes: every frame of a confirmed
+track with a shape) and from the JSON API, never from constants.
 """
 
 from __future__ import annotations
 
+import csv
 import http.client
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,45 @@ def _work_and_submit(
     shapes = sum(len(item["shapes"]["frames"]) for item in tracks if item["track"]["status"] == "confirmed")
     assert shapes > 0
     return submitted, shapes
+
+
+def _draw_and_submit(
+    web_server: WebServer, name: str, layer: str, label: str, keyframes: tuple[int, ...]
+) -> tuple[dict[str, Any], int]:
+    """A task of ``name`` in ``layer`` with one drawn ``label`` track keyed at ``keyframes``, submitted
+    over HTTP in the person's own session. Returns the submitted task and the shapes of the class in the
+    layer (counted from the layer's tracks)."""
+    scene_id = web_server.scene_id(TRACKING_SCENE)
+    task = web_server.create_task(scene_id, name, layer=layer)
+    person = web_server.api(name)
+    started = person.call("POST", f"/api/tasks/{task['id']}/start", {"expected_version": task["version"]})
+    poses = {str(frame): {"center": [8.0 + frame, 2.0, 0.8], "yaw": 0.1} for frame in keyframes}
+    body = {"layer": layer, "label": label, "keyframes": poses, "task_id": task["id"]}
+    person.call("POST", f"/api/scenes/{scene_id}/tracks", body, status=201)
+    submitted = person.call(
+        "POST", f"/api/tasks/{task['id']}/submit", {"expected_version": started["version"]}
+    )
+    assert submitted["state"] == "submitted"
+    tracks = person.call("GET", f"/api/scenes/{scene_id}/layers/{layer}/tracks")
+    shapes = sum(
+        len(item["shapes"]["frames"])
+        for item in tracks
+        if item["track"]["status"] == "confirmed" and item["track"]["label"] == label
+    )
+    assert shapes >= len(keyframes)
+    return submitted, shapes
+
+
+def _accept(web_server: WebServer, task: dict[str, Any]) -> None:
+    """The demo reviewer accepts a submitted task."""
+    accepted = web_server.api("reviewer").call(
+        "POST", f"/api/tasks/{task['id']}/review", {"accept": True, "expected_version": task["version"]}
+    )
+    assert accepted["state"] == "accepted"
+
+
+def _class_cell(page: Page, card: str, label: str, kpi: str) -> Locator:
+    return page.locator(f"#{card} tr[data-label='{label}'] td[data-kpi='{kpi}'] .value")
 
 
 def _tile_value(page: Page, kpi: str) -> Locator:
@@ -145,12 +186,120 @@ def test_a_manager_sees_the_team_live_and_can_download_it(
     finally:
         manager.call("PATCH", f"/api/projects/{project_id}", {"hourly_cost_eur": 25.0})
 
-    csv_link = page.locator("#team-csv")
-    expect(csv_link).to_have_attribute("href", f"/api/projects/{project_id}/kpis?format=csv")
-    download = page.request.get(web_server.url + (csv_link.get_attribute("href") or ""))
+    people_csv = _download_csv(page, web_server, project_id, "people")
+    assert "dash-team" in [row["user"] for row in people_csv]
+
+
+def _download_csv(page: Page, web_server: WebServer, project_id: int, table: str) -> list[dict[str, str]]:
+    """The rows of the team section's CSV link of ``table``, fetched in the page's session."""
+    link = page.locator(f"#team-csv-{table}")
+    expect(link).to_have_attribute("href", f"/api/projects/{project_id}/kpis?format=csv&table={table}")
+    download = page.request.get(web_server.url + (link.get_attribute("href") or ""))
     assert download.status == 200
     assert download.headers["content-type"].startswith("text/csv")
-    assert "dash-team" in download.text()
+    assert f"kpis-{table}.csv" in download.headers["content-disposition"]
+    return list(csv.DictReader(io.StringIO(download.text())))
+
+
+def test_the_class_card_and_the_review_acceptance_follow_the_work_live(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
+) -> None:
+    web_server.add_user("dash-class")
+    person = web_server.api("dash-class")
+    project_id = _project_id(person)
+    log_in(page, "dash-class")
+    expect(page.locator("#dashboard")).to_have_attribute("data-live", "live")
+    expect(page.locator("#my-classes")).to_have_attribute("data-classes", "0")
+    expect(page.locator("#my-classes")).to_contain_text("Your classes show here")
+    review_row = page.locator("#adoption .adoption-row[data-kind='review']")
+    expect(review_row).to_contain_text("not reviewed yet")
+    page.evaluate("document.body.dataset.sameDocument = 'yes'")
+
+    task, shapes = _draw_and_submit(web_server, "dash-class", "work-dash-class", "Car", keyframes=(0, 4))
+
+    expect(_class_cell(page, "my-classes", "Car", "shapes")).to_have_text(
+        f"{shapes:,}", timeout=LIVE_TIMEOUT_MS
+    )
+    mine = person.call("GET", f"/api/kpis/me?project_id={project_id}")
+    car = next(row for row in mine["classes"] if row["label"] == "Car")
+    assert car["shapes"] == shapes
+    assert [row["label"] for row in mine["classes"] if row["shapes"] > 0] == ["Car"]
+    expect(page.locator("#my-classes tbody tr")).to_have_count(
+        len([r for r in mine["classes"] if r["shapes"] or r["active_seconds"]])
+    )
+    expect(review_row).to_contain_text("not reviewed yet")
+    shot(page, "delivered")
+
+    _accept(web_server, task)
+
+    expect(review_row.locator(".share")).to_have_text("100 %", timeout=LIVE_TIMEOUT_MS)
+    expect(review_row).to_contain_text("1 of 1 reviews")
+    totals = person.call("GET", f"/api/kpis/me?project_id={project_id}")["totals"]
+    assert (totals["tasks_accepted"], totals["tasks_rejected"], totals["acceptance_rate"]) == (1, 0, 1.0)
+    assert page.evaluate("document.body.dataset.sameDocument") == "yes"
+    page.locator("#my-classes").scroll_into_view_if_needed()
+    shot(page, "accepted")
+
+
+def _expect_team_classes(page: Page, team: dict[str, Any], must_have: set[str]) -> None:
+    """The team's "By class" card lists every class with work, with the API's shape counts."""
+    worked = [row for row in team["classes"] if row["shapes"] or row["active_seconds"]]
+    assert must_have <= {row["label"] for row in worked if row["shapes"]}
+    expect(page.locator("#team-classes tbody tr[data-label]")).to_have_count(len(worked))
+    for row in worked:
+        expect(_class_cell(page, "team-classes", row["label"], "shapes")).to_have_text(f"{row['shapes']:,}")
+
+
+def test_the_team_shows_acceptance_and_classes_and_downloads_each_table(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
+) -> None:
+    web_server.add_user("dash-review")
+    manager = web_server.api("manager")
+    project_id = _project_id(manager)
+    accepted_task, _ = _draw_and_submit(
+        web_server, "dash-review", "work-dash-review-1", "Car", keyframes=(0, 2)
+    )
+    _accept(web_server, accepted_task)
+    sent_back, _ = _draw_and_submit(
+        web_server, "dash-review", "work-dash-review-2", "Pedestrian", keyframes=(1, 3)
+    )
+
+    log_in(page, "manager")
+    expect(page.locator("#team")).to_have_attribute("data-loaded", "true")
+    headers = page.locator("#team-head th")
+    accepted_column = [h.strip() for h in headers.all_text_contents()].index("Accepted")
+    cell = page.locator("#team-body tr[data-user='dash-review'] td").nth(accepted_column)
+    expect(cell).to_have_text("100 %")
+    expect(cell).to_have_attribute("title", "1 of 1 accepted (100 %)")
+    # Both submitted tasks deliver their class.
+    _expect_team_classes(page, manager.call("GET", f"/api/projects/{project_id}/kpis"), {"Car", "Pedestrian"})
+    page.locator("#team-classes").scroll_into_view_if_needed()
+    shot(page, "team-classes")
+
+    # A rejection is a review decision too: the rate follows live.
+    web_server.api("reviewer").call(
+        "POST",
+        f"/api/tasks/{sent_back['id']}/review",
+        {"accept": False, "expected_version": sent_back["version"]},
+    )
+    expect(cell).to_have_text("50 %", timeout=LIVE_TIMEOUT_MS + 1_000)
+    expect(cell).to_have_attribute("title", "1 of 2 accepted (50 %)")
+    team = manager.call("GET", f"/api/projects/{project_id}/kpis")
+    me = next(p for p in team["people"] if p["user"] == "dash-review")
+    assert (me["tasks_accepted"], me["tasks_rejected"], me["acceptance_rate"]) == (1, 1, 0.5)
+    _expect_team_classes(page, team, {"Car"})
+    page.locator("#team-table").scroll_into_view_if_needed()
+    shot(page, "team-acceptance")
+
+    people = _download_csv(page, web_server, project_id, "people")
+    row = next(r for r in people if r["user"] == "dash-review")
+    assert (row["tasks_accepted"], row["tasks_rejected"], row["acceptance_rate"]) == ("1", "1", "0.5")
+    days = _download_csv(page, web_server, project_id, "days")
+    assert [r["day"] for r in days] == [d["day"] for d in team["days"]]
+    classes = _download_csv(page, web_server, project_id, "classes")
+    by_label = {r["label"]: r for r in classes}
+    for row in team["classes"]:
+        assert by_label[row["label"]]["shapes"] == str(row["shapes"])
 
 
 def test_the_chart_library_is_served_read_only_from_its_npm_package(web_server: WebServer) -> None:

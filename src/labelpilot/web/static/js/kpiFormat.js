@@ -17,10 +17,18 @@
  * @property {number | null} stationary_tracks
  * @property {number | null} nudges_shown
  * @property {number | null} nudges_followed
+ * @property {number | null} tasks_accepted review decisions on the person's tasks: accepted ...
+ * @property {number | null} tasks_rejected ... and sent back
+ * @property {number | null} acceptance_rate accepted / decided, null while nothing was reviewed
  */
 /** @typedef {Kpi & {day: string}} DayKpi one UTC day, "YYYY-MM-DD" */
 /**
- * Where the person stands among the project's members with any active time.
+ * One object class: the shapes of the delivered tracks of the class, and the active time spent in
+ * events on tracks of the class.
+ * @typedef {Kpi & {label: string}} ClassKpi
+ */
+/**
+ * Where the person stands among the project's annotators.
  * @typedef {object} PeerBenchmark
  * @property {number | null} value
  * @property {number | null} median
@@ -36,6 +44,7 @@
  * @property {number} project_id
  * @property {Kpi} totals
  * @property {DayKpi[]} days
+ * @property {ClassKpi[]} classes
  * @property {Partial<Record<BenchmarkedKpi, PeerBenchmark>>} peers
  */
 /** @typedef {Kpi & {user: KpiUser}} PersonKpi */
@@ -45,6 +54,7 @@
  * @property {PersonKpi[]} people
  * @property {Kpi} team
  * @property {DayKpi[]} days
+ * @property {ClassKpi[]} classes
  * @property {Record<string, number>} seconds_by_action event kind -> active seconds attributed to it
  */
 
@@ -126,6 +136,27 @@ export function ordinal(percentile) {
 export function formatShare(part, whole) {
   if (!whole || part === null || part === undefined) return DASH;
   return `${Math.round((100 * part) / whole)} %`;
+}
+
+/**
+ * The review decisions on a person's (or the team's) tasks: how many, and the acceptance rate.
+ * @param {Kpi} kpi
+ * @returns {{accepted: number, decided: number, rate: number | null}}
+ */
+export function reviewOutcome(kpi) {
+  const accepted = kpi.tasks_accepted ?? 0;
+  const decided = accepted + (kpi.tasks_rejected ?? 0);
+  return { accepted, decided, rate: decided > 0 ? (kpi.acceptance_rate ?? accepted / decided) : null };
+}
+
+/**
+ * "3 of 4 accepted (75 %)", or "not reviewed yet".
+ * @param {Kpi} kpi
+ */
+export function formatAcceptance(kpi) {
+  const { accepted, decided } = reviewOutcome(kpi);
+  if (decided === 0) return 'not reviewed yet';
+  return `${formatCount(accepted)} of ${formatCount(decided)} accepted (${formatShare(accepted, decided)})`;
 }
 
 /** @param {string} day "YYYY-MM-DD" */

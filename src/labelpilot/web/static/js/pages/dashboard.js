@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The personal dashboard at the top of the home page: KPI tiles with the peer comparison, shapes per
- * hour by day against the team, how much automation did, and (for managers) the team section. Live:
+ * hour by day against the team, how much automation did and review accepted, the work per object
+ * class, and (for managers) the team section. Live:
  * an EventSource on `/api/kpis/stream` brings the caller's KPIs whenever anything happens in the
  * project, so a number changes within a second of the edit that moved it, without a reload.
  */
@@ -9,6 +10,7 @@
 import { api as defaultApi, ApiError } from '../api.js';
 import { DayChart } from '../charts.js';
 import { dayLabel, dayRange, formatNumber, perDay } from '../kpiFormat.js';
+import { CLASS_COLUMNS, mountClassTable } from './dashboardClasses.js';
 import { mountTeam } from './dashboardTeam.js';
 import { mountAdoption, mountTiles } from './dashboardTiles.js';
 
@@ -167,6 +169,10 @@ export async function mountDashboard(root, { user, projects, client = defaultApi
   const teamSection = part(root, 'team');
   const showTiles = mountTiles(part(root, 'kpi-tiles'));
   const showAdoption = mountAdoption(part(root, 'adoption'));
+  const showClasses = mountClassTable(part(root, 'my-classes'), {
+    columns: [CLASS_COLUMNS.shapes, CLASS_COLUMNS.active_seconds, CLASS_COLUMNS.seconds_per_shape],
+    empty: 'Your classes show here once you work on tracks',
+  });
   const rateChart = new DayChart(
     part(root, 'rate-chart'),
     [
@@ -197,6 +203,7 @@ export async function mountDashboard(root, { user, projects, client = defaultApi
     renders += 1;
     showTiles(payload);
     showAdoption(payload.totals);
+    showClasses(payload.classes ?? []);
     const range = dayRange(payload.days, CHART_DAYS);
     const peer = payload.peers?.shapes_per_hour;
     rateChart.update(range.map(dayLabel), [

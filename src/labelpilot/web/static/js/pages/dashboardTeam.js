@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * The manager's "Team" section of the dashboard: one row per person, the team's shapes per euro over
- * the days, and where the time goes (active seconds by the kind of action that ended each stretch).
- * Read from `GET /api/projects/{id}/kpis`; the CSV link is the same route with `?format=csv`.
+ * The manager's "Team" section of the dashboard: one row per person (with the acceptance in review),
+ * the team's shapes per euro over the days, where the time goes (active seconds by the kind of action
+ * that ended each stretch) and the team's work per object class. Read from `GET /api/projects/{id}/kpis`;
+ * the CSV links are the same route with `?format=csv&table=people|days|classes`.
  */
 
 import { BarList, DayChart } from '../charts.js';
@@ -11,14 +12,17 @@ import {
   dayLabel,
   dayRange,
   DURATION_TICKS,
+  formatAcceptance,
   formatCount,
   formatDuration,
   formatDurationTick,
   formatNumber,
   formatShare,
   perDay,
+  reviewOutcome,
   userName,
 } from '../kpiFormat.js';
+import { CLASS_COLUMNS, mountClassTable } from './dashboardClasses.js';
 import { el } from './dashboardTiles.js';
 
 /**
@@ -39,6 +43,7 @@ const CHART_DAYS = 14;
  * @property {string} title
  * @property {(person: PersonKpi) => string} cell
  * @property {(person: PersonKpi) => number | null} [sort] the value people are ordered by, when numeric
+ * @property {(person: PersonKpi) => string} [hint] the cell's title (e.g. the counts behind a rate)
  */
 /** @type {Column[]} */
 const COLUMNS = [
@@ -57,7 +62,18 @@ const COLUMNS = [
     cell: (p) => formatShare(p.stationary_tracks, (p.candidates_confirmed ?? 0) + (p.tracks_drawn ?? 0)),
   },
   { title: 'Nudges followed', cell: (p) => `${formatCount(p.nudges_followed ?? 0)} / ${formatCount(p.nudges_shown ?? 0)}` },
+  {
+    title: 'Accepted',
+    cell: (p) => {
+      const { accepted, decided } = reviewOutcome(p);
+      return formatShare(accepted, decided);
+    },
+    sort: (p) => p.acceptance_rate,
+    hint: formatAcceptance,
+  },
 ];
+/** The tables `?format=csv` offers, by the `table` parameter. */
+const CSV_TABLES = ['people', 'days', 'classes'];
 
 /**
  * @param {HTMLElement} section the `#team` section of tasks.html
@@ -98,13 +114,21 @@ function renderPeople(body, people, team) {
   const rows = ranked(people).map((person) => {
     const row = el('tr');
     row.dataset.user = userName(person.user);
-    row.append(...COLUMNS.map((column, i) => el('td', i === 0 ? 'person' : 'num', column.cell(person))));
+    row.append(...cells(person));
     return row;
   });
   const total = el('tr', 'total');
-  const teamRow = /** @type {PersonKpi} */ ({ ...team, user: 'Team' });
-  total.append(...COLUMNS.map((column, i) => el('td', i === 0 ? 'person' : 'num', column.cell(teamRow))));
+  total.append(...cells(/** @type {PersonKpi} */ ({ ...team, user: 'Team' })));
   body.replaceChildren(...rows, total);
+}
+
+/** @param {PersonKpi} person */
+function cells(person) {
+  return COLUMNS.map((column, i) => {
+    const cell = el('td', i === 0 ? 'person' : 'num', column.cell(person));
+    if (column.hint) cell.title = column.hint(person);
+    return cell;
+  });
 }
 
 /**
@@ -135,7 +159,9 @@ export function mountTeam(section, client, failed) {
   const body = /** @type {HTMLTableSectionElement} */ (part(section, 'team-body'));
   const head = part(section, 'team-head');
   const summary = part(section, 'team-summary');
-  const csv = /** @type {HTMLAnchorElement} */ (part(section, 'team-csv'));
+  const csvLinks = /** @type {HTMLAnchorElement[]} */ (
+    CSV_TABLES.map((table) => part(section, `team-csv-${table}`))
+  );
   const cost = /** @type {HTMLInputElement} */ (part(section, 'hourly-cost'));
   const names = /** @type {HTMLInputElement} */ (part(section, 'show-peer-names'));
   /** @type {KpiProject | null} */
@@ -152,6 +178,16 @@ export function mountTeam(section, client, failed) {
     ],
     { height: 200, format: formatNumber, empty: 'No delivered shapes yet' },
   );
+  const showClasses = mountClassTable(part(section, 'team-classes'), {
+    columns: [
+      CLASS_COLUMNS.tracks,
+      CLASS_COLUMNS.shapes,
+      CLASS_COLUMNS.active_seconds,
+      CLASS_COLUMNS.shapes_per_hour,
+      CLASS_COLUMNS.seconds_per_shape,
+    ],
+    empty: 'No work on any class yet',
+  });
   const timeChart = new BarList(part(section, 'time-chart'), {
     label: 'Active time',
     color: 'var(--accent)',
@@ -183,7 +219,10 @@ export function mountTeam(section, client, failed) {
   return {
     show(next) {
       project = next;
-      csv.href = `/api/projects/${next.id}/kpis?${new URLSearchParams({ format: 'csv' })}`;
+      CSV_TABLES.forEach((table, i) => {
+        csvLinks[i].href = `/api/projects/${next.id}/kpis?${new URLSearchParams({ format: 'csv', table })}`;
+        csvLinks[i].download = `project-${next.id}-kpis-${table}.csv`;
+      });
       cost.value = String(next.hourly_cost_eur ?? '');
       names.checked = Boolean(next.show_peer_names);
     },
@@ -199,6 +238,7 @@ export function mountTeam(section, client, failed) {
       const range = dayRange(kpis.days, CHART_DAYS);
       euroChart.update(range.map(dayLabel), [perDay(kpis.days, range, 'shapes_per_euro'), [kpis.team.shapes_per_euro]]);
       timeChart.update(timeByAction(kpis.seconds_by_action));
+      showClasses(kpis.classes);
       section.dataset.loaded = 'true';
     },
   };

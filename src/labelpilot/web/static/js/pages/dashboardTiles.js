@@ -14,6 +14,7 @@ import {
   formatShare,
   ordinal,
   perDay,
+  reviewOutcome,
 } from '../kpiFormat.js';
 
 /**
@@ -95,7 +96,7 @@ export function el(tag, className, text) {
  * @param {HTMLElement} element
  * @param {string} text
  */
-function setLive(element, text) {
+export function setLive(element, text) {
   if (element.textContent === text) return;
   const first = element.dataset.filled !== 'true';
   element.textContent = text;
@@ -154,7 +155,7 @@ class Tile {
     const top = el('span', 'peer top');
     top.append('top 25 % ', el('b', '', format(peer.top_quartile)));
     const rank = el('span', 'rank', peer.percentile === null ? '' : `${ordinal(peer.percentile)} pct`);
-    rank.title = 'Your percentile among the team (100th: the best)';
+    rank.title = "Your percentile among the project's annotators (100th: the best)";
     this.foot.append(median, top, rank);
   }
 
@@ -247,15 +248,17 @@ export function mountTiles(container) {
 
 /**
  * "How you work": how much of the work automation did (candidates confirmed vs boxes drawn, stationary
- * tracks) and how often a nudge was taken up.
+ * tracks), how often a nudge was taken up, and how much of the work review accepted (the quality KPI
+ * while review is the only judge).
  * @param {HTMLElement} container
  * @returns {(totals: Kpi) => void}
  */
 export function mountAdoption(container) {
-  /** @param {string} name @param {string} help */
-  const row = (name, help) => {
+  /** @param {string} name @param {string} help @param {string} kind names the row for the stylesheet */
+  const row = (name, help, kind) => {
     const root = el('div', 'adoption-row');
     root.title = help;
+    root.dataset.kind = kind;
     const share = el('span', 'share num', DASH);
     const meter = el('div', 'meter');
     const fill = el('i');
@@ -273,9 +276,18 @@ export function mountAdoption(container) {
     };
   };
   container.replaceChildren();
-  const candidates = row('From candidates', 'Tracks confirmed from automation candidates, against tracks drawn by hand');
-  const stationary = row('Stationary', 'Tracks labelled once as stationary objects');
-  const nudges = row('Nudges followed', 'Faster paths the editor suggested that you took');
+  const candidates = row(
+    'From candidates',
+    'Tracks confirmed from automation candidates, against tracks drawn by hand',
+    'candidates',
+  );
+  const stationary = row('Stationary', 'Tracks labelled once as stationary objects', 'stationary');
+  const nudges = row('Nudges followed', 'Faster paths the editor suggested that you took', 'nudges');
+  const accepted = row(
+    'Accepted in review',
+    'Review decisions on your submitted tasks that accepted them (a task sent back and accepted later counts both)',
+    'review',
+  );
   return (totals) => {
     const confirmed = totals.candidates_confirmed ?? 0;
     const drawn = totals.tracks_drawn ?? 0;
@@ -284,5 +296,11 @@ export function mountAdoption(container) {
     stationary(totals.stationary_tracks, tracks, `${formatCount(totals.stationary_tracks ?? 0)} of ${formatCount(tracks)} tracks`);
     const shown = totals.nudges_shown ?? 0;
     nudges(totals.nudges_followed, shown, `${formatCount(totals.nudges_followed ?? 0)} of ${formatCount(shown)} shown`);
+    const review = reviewOutcome(totals);
+    accepted(
+      review.accepted,
+      review.decided,
+      review.decided > 0 ? `${formatCount(review.accepted)} of ${formatCount(review.decided)} reviews` : 'not reviewed yet',
+    );
   };
 }
