@@ -50,6 +50,7 @@ from server_process import (
     postgres_reachable,
     raise_on_sigterm,
     running_server,
+    server_env,
     throwaway_postgres,
 )
 from server_reads import local_reads
@@ -145,11 +146,7 @@ def run_backend(backend: str, args: argparse.Namespace, console: Console) -> dic
         factory = make_session_factory(engine)
         data = prepare(factory, BlobStore(str(blob_root)), args.data_dir, args.clients, args.clients + 1)
         engine.dispose()  # the server gets the database to itself while it is measured
-        env = {
-            "LABELPILOT_HOME": str(home),
-            "LABELPILOT_DATABASE_URL": url,
-            "LABELPILOT_BLOB_ROOT": str(blob_root),
-        }
+        env = server_env(home, url, blob_root)
         log = home / "server.log"
         result = measure(backend, args, data, env, log, console)
         result["versions"] = version_check(engine, data.tracks)

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -70,6 +70,15 @@ def _wait_healthy(process: subprocess.Popen[bytes], base_url: str) -> bool:
                 pass
             time.sleep(0.1)
     raise ServerError(f"the API server did not answer on {base_url} within {START_TIMEOUT_S:.0f} s")
+
+
+def server_env(home: Path, database_url: str, blob_root: Path) -> dict[str, str]:
+    """The settings of a benchmark server, as ``LABELPILOT_*`` environment variables."""
+    return {
+        "LABELPILOT_HOME": str(home),
+        "LABELPILOT_DATABASE_URL": database_url,
+        "LABELPILOT_BLOB_ROOT": str(blob_root),
+    }
 
 
 @contextmanager

@@ -108,8 +108,12 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
         )
         for line, count in result["server_exceptions"].items():
             console.print(f"{backend}: server log: {count}x {line}")
-    machine = report["machine"]
-    console.print(
+    console.print(machine_line(report["machine"]))
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    """The CPUs and the load average at the start and the end of a run."""
+    return (
         f"machine: {machine['cpus']} CPUs, load average at start {machine['load_average_at_start'][0]:.2f}, "
         f"at end {machine['load_average_at_end'][0]:.2f} (client and server share the CPUs)."
     )

@@ -14,9 +14,7 @@ Fixtures:
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +27,8 @@ import httpx2
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
 
+from tests.servers import free_port, server_env
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "web"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,20 +38,6 @@ LABELPILOT = Path(sys.executable).parent / "labelpilot"
 DEMO_PROJECT = "demo"
 STARTUP_SECONDS = 60.0
 DEFAULT_TIMEOUT_MS = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _server_env(home: Path) -> dict[str, str]:
-    # Nothing of the developer's own configuration (a PostgreSQL URL, another home) may leak in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LABELPILOT_")}
-    env["LABELPILOT_HOME"] = str(home)
-    return env
 
 
 class WebApi:
@@ -100,7 +86,7 @@ class WebServer:
                 "--password-stdin",
             ],
             input=password + "\n",
-            env=_server_env(self.home),
+            env=server_env(self.home),
             check=True,
             capture_output=True,
             text=True,
@@ -151,10 +137,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 @pytest.fixture(scope="session")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     home = tmp_path_factory.mktemp("web-home")
-    env = _server_env(home)
+    env = server_env(home)
     subprocess.run([str(LABELPILOT), "demo", "--no-serve"], env=env, check=True, capture_output=True)
     logins = {row["name"]: row["password"] for row in json.loads((home / "demo-logins.json").read_text())}
-    port = _free_port()
+    port = free_port()
     log = home / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

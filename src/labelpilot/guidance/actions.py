@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -84,6 +84,25 @@ class Action:
             layer=layer,
             cost_seconds=price.cost_seconds,
             center_world=center_world,
+        )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Action:
+        """The action of a ``to_json`` answer (the guidance API's items)."""
+        center = data.get("center_world")
+        return cls(
+            kind=data["kind"],
+            reason=data["reason"],
+            track_id=data["track_id"],
+            frame=int(data["frame"]),
+            view=data["view"],
+            keyframes=tuple(int(f) for f in data["keyframes"]),
+            saves_seconds=float(data["saves_seconds"]),
+            priority=float(data["priority"]),
+            key=data["key"],
+            layer=data.get("layer"),
+            cost_seconds=float(data.get("cost_seconds", 0.0)),
+            center_world=None if center is None else (float(center[0]), float(center[1]), float(center[2])),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -29,24 +29,6 @@ from labelpilot.store.tables import LayerRow, TrackRow
 from labelpilot.tracks import Track, TrackStatus
 
 
-def _action(data: Mapping[str, Any]) -> Action:
-    center = data.get("center_world")
-    return Action(
-        kind=data["kind"],
-        reason=data["reason"],
-        track_id=data["track_id"],
-        frame=int(data["frame"]),
-        view=data["view"],
-        keyframes=tuple(int(f) for f in data["keyframes"]),
-        saves_seconds=float(data["saves_seconds"]),
-        priority=float(data["priority"]),
-        key=data["key"],
-        layer=data.get("layer"),
-        cost_seconds=float(data.get("cost_seconds", 0.0)),
-        center_world=None if center is None else (float(center[0]), float(center[1]), float(center[2])),
-    )
-
-
 def _keyframes_json(poses: Mapping[int, Pose]) -> dict[str, list[float]]:
     return {str(frame): pose_to_json(pose) for frame, pose in sorted(poses.items())}
 
@@ -108,7 +90,7 @@ class ServiceEditor:
             work_layer=self.work_layer,
             candidate_layers=self.candidate_layers,
         )
-        return [_action(item) for item in queue]
+        return [Action.from_json(item) for item in queue]
 
     # -- keeping what the services return ------------------------------------------------------------
     def _keep(self, result: EditResult) -> Track:

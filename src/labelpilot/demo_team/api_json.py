@@ -1,0 +1,65 @@
+"""Translation between the API's JSON and the domain objects the effort model works with: scenes
+(frames and ego poses), tracks as a track edit or a layer listing answers them, guidance actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from labelpilot.geometry import Pose
+from labelpilot.scenes import Frame, Scene
+from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus
+
+
+def pose_to_json(pose: Pose) -> list[float]:
+    """12 numbers, the 3x4 row-major world pose (the API's exact form)."""
+    return [float(v) for v in pose.matrix[:3, :].reshape(-1)]
+
+
+def pose_from_json(values: Sequence[float]) -> Pose:
+    return Pose.from_3x4(np.asarray(values, dtype=np.float64))
+
+
+def keyframes_to_json(poses: Mapping[int, Pose]) -> dict[str, list[float]]:
+    return {str(frame): pose_to_json(pose) for frame, pose in sorted(poses.items())}
+
+
+def scene_from_json(name: str, frames: Sequence[Mapping[str, Any]]) -> Scene:
+    """The scene as the editor shows it: frames with timestamps and ego poses (no layers)."""
+    return Scene(
+        name,
+        [
+            Frame(int(f["index"]), int(f["timestamp_us"]), pose_from_json(f["world_T_ego"]))
+            for f in sorted(frames, key=lambda f: int(f["index"]))
+        ],
+    )
+
+
+def frame_period_s(scene: Scene) -> float:
+    """The median time between frames (the workflows' strides are in seconds of scene)."""
+    stamps = np.array([f.timestamp_us for f in scene.frames], dtype=np.float64)
+    return float(np.median(np.diff(stamps))) / 1e6 if len(stamps) > 1 else 0.1
+
+
+def track_from_json(data: Mapping[str, Any]) -> Track:
+    """A track from the API's ``track`` object; its id is the store's id, as the editor addresses it."""
+    if data["stationary_pose"] is not None:
+        motion: Stationary | Keyframed = Stationary(pose_from_json(data["stationary_pose"]))
+    else:
+        motion = Keyframed({int(f): pose_from_json(p) for f, p in data["keyframes"].items()})
+    provenance = data["provenance"]
+    return Track(
+        track_id=str(data["id"]),
+        label=str(data["label"]),
+        size=np.asarray(data["size"], dtype=np.float64),
+        motion=motion,
+        first_frame=int(data["first_frame"]),
+        last_frame=int(data["last_frame"]),
+        attributes=dict(data["attributes"] or {}),
+        provenance=Provenance(provenance["kind"], provenance["source"]),
+        status=TrackStatus(data["status"]),
+        score=None if data["score"] is None else float(data["score"]),
+        absent_frames=frozenset(int(f) for f in data["absent_frames"]),
+    )
