@@ -173,25 +173,35 @@ def _kpi(values: KpiValues, name: str) -> float | None:
     return None if value is None else float(value)
 
 
+def peer_values(summary: ProjectSummary, peers: Iterable[int] | None = None) -> dict[str, list[float]]:
+    """For each benchmarked KPI, its values over the peers with active time (everyone when None)."""
+    group = summary.people if peers is None else set(peers)
+    active = [p for p in summary.people.values() if p.active and p.user_id in group]
+    return {name: [v for p in active if (v := _kpi(p.totals, name)) is not None] for name in HIGHER_IS_BETTER}
+
+
 def peer_benchmarks(
-    summary: ProjectSummary, user_id: int, peers: Iterable[int] | None = None
+    summary: ProjectSummary,
+    user_id: int,
+    peers: Iterable[int] | None = None,
+    values: Mapping[str, list[float]] | None = None,
 ) -> dict[str, PeerBenchmark]:
     """The person against their peers with active time (``peers``: everyone in the project when None;
-    the person is always among them), for each benchmarked KPI."""
+    the person is always among them), for each benchmarked KPI. ``values``: ``peer_values`` of a group
+    the person belongs to, computed once for many people."""
     me = summary.person(user_id)
-    group = summary.people if peers is None else {*peers, user_id}
-    active = [p for p in summary.people.values() if p.active and p.user_id in group]
-    benchmarks: dict[str, PeerBenchmark] = {}
-    for name, higher_is_better in HIGHER_IS_BETTER.items():
-        team_values = [v for p in active if (v := _kpi(p.totals, name)) is not None]
-        benchmarks[name] = peer_benchmark(
+    if values is None:
+        values = peer_values(summary, None if peers is None else {*peers, user_id})
+    return {
+        name: peer_benchmark(
             _kpi(me.totals, name),
-            team_values,
+            values[name],
             higher_is_better,
             _kpi(me.this_week, name),
             _kpi(me.last_week, name),
         )
-    return benchmarks
+        for name, higher_is_better in HIGHER_IS_BETTER.items()
+    }
 
 
 def daily_team_median(

@@ -7,7 +7,7 @@ not fast), shapes per Euro without active time or without a cost.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from labelpilot.kpi.records import DayActivity, DeliveredWork, ReviewDecision
 
@@ -82,7 +82,8 @@ class KpiValues:
     """accepted / (accepted + rejected) review decisions: the quality KPI while review is the only judge"""
 
     def to_json(self) -> KpiJson:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every number, and a dashboard serialises thousands.
+        return {name: getattr(self, name) for name in KPI_FIELDS}
 
 
 KPI_FIELDS = tuple(KpiValues.__dataclass_fields__)

@@ -12,13 +12,20 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from labelpilot.kpi.buckets import utc_day
 from labelpilot.kpi.peers import peer_labels
-from labelpilot.kpi.summary import ProjectSummary, daily_team_median, peer_benchmarks, summarise
+from labelpilot.kpi.summary import (
+    ProjectSummary,
+    daily_team_median,
+    peer_benchmarks,
+    peer_values,
+    summarise,
+)
 from labelpilot.kpi.tally import KPI_FIELDS, KpiValues
 from labelpilot.services.actors import ALL_ROLES, STAFF, Actor, Role, require_role
 from labelpilot.services.errors import InvalidError
@@ -31,11 +38,24 @@ NAME_VIEWERS = frozenset({Role.MANAGER})
 
 @dataclass(frozen=True)
 class KpiSnapshot:
-    """A project's activity and its KPIs at one moment."""
+    """A project's activity and its KPIs at one moment, with the figures every annotator is compared
+    with (computed once for all the dashboards that read the snapshot)."""
 
     activity: ProjectActivity
     summary: ProjectSummary
     idle_seconds: float
+
+    @cached_property
+    def annotators(self) -> frozenset[int]:
+        return frozenset(self.activity.annotators)
+
+    @cached_property
+    def peer_values(self) -> dict[str, list[float]]:
+        return peer_values(self.summary, self.annotators)
+
+    @cached_property
+    def daily_medians(self) -> dict[date, float | None]:
+        return daily_team_median(self.summary, "shapes_per_hour", self.annotators)
 
 
 def take_snapshot(
@@ -77,8 +97,11 @@ def _task_seconds(snapshot: KpiSnapshot, user_id: int) -> dict[int, float]:
 def personal_kpis(snapshot: KpiSnapshot, actor: Actor) -> dict[str, Any]:
     """The actor's own KPIs in total, per day and per task, and how they compare with the team."""
     me = snapshot.summary.person(actor.user_id)
-    peers = snapshot.activity.annotators
-    medians = daily_team_median(snapshot.summary, "shapes_per_hour", peers)
+    medians = snapshot.daily_medians
+    # Someone who is no annotator (a manager looking at their own numbers) is compared with the
+    # annotators and themselves.
+    values = snapshot.peer_values if actor.user_id in snapshot.annotators else None
+    benchmarks = peer_benchmarks(snapshot.summary, actor.user_id, snapshot.annotators, values)
     return {
         "user": actor.name,
         "project_id": snapshot.activity.project_id,
@@ -88,9 +111,7 @@ def personal_kpis(snapshot: KpiSnapshot, actor: Actor) -> dict[str, Any]:
             me.days, {day: {"team_median_shapes_per_hour": median} for day, median in medians.items()}
         ),
         "classes": _class_rows(me.classes),
-        "peers": {
-            name: b.to_json() for name, b in peer_benchmarks(snapshot.summary, actor.user_id, peers).items()
-        },
+        "peers": {name: b.to_json() for name, b in benchmarks.items()},
         "tasks": [
             {"task_id": task_id, "active_seconds": seconds}
             for task_id, seconds in _task_seconds(snapshot, actor.user_id).items()
