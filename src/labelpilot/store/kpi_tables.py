@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from labelpilot.store.tables import Base
 
+
 class KpiRollupState(Base):
     __tablename__ = "kpi_rollup_state"
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
