@@ -149,6 +149,10 @@ ROWS: list[Row] = [
         "PUT", "/api/projects/{project_id}/members/{user_name}", MANAGERS,
         lambda w: Req("PUT", f"/api/projects/{w.project_id}/members/abe", {"role": "annotator"}),
     ),
+    Row(
+        "PATCH", "/api/projects/{project_id}/members/{user_name}", MANAGERS,
+        lambda w: Req("PATCH", f"/api/projects/{w.project_id}/members/abe", {"hourly_cost_eur": 30}),
+    ),
     # scenes
     Row(
         "GET", "/api/projects/{project_id}/scenes", MEMBERS_READ,

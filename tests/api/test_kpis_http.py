@@ -123,3 +123,55 @@ def test_settings_are_validated_and_change_the_kpis(client: TestClient, world: W
     assert {p["user"] for p in named["people"]} == {"ann", "abe", "rita", "cora", "meg"}
     missing = client.get("/api/kpis/me", headers=world.team.auth("ann"))
     assert missing.status_code == 422 and missing.json()["field"] == "query.project_id"
+
+
+def test_a_member_can_cost_their_own_rate(client: TestClient, world: World) -> None:
+    _draw(client, world)
+    assert (
+        client.post(
+            f"/api/tasks/{world.ann_task}/submit", json={}, headers=world.team.auth("ann")
+        ).status_code
+        == 200
+    )
+    kpis = f"/api/projects/{world.project_id}/kpis"
+
+    def ann() -> dict[str, Any]:
+        team = _get(client, world, kpis).json()
+        return next(p for p in team["people"] if p["user"] == "ann")
+
+    before = ann()
+    member = f"/api/projects/{world.project_id}/members/ann"
+    for bad in [{"hourly_cost_eur": -1}, {"hourly_cost_eur": "a lot"}, {"cost": 3}]:
+        assert client.patch(member, json=bad, headers=world.team.auth("meg")).status_code == 422, bad
+    assert (
+        client.patch(member, json={"hourly_cost_eur": 50}, headers=world.team.auth("ann")).status_code == 403
+    )
+    missing = client.patch(
+        f"/api/projects/{world.project_id}/members/nobody",
+        json={"hourly_cost_eur": 5},
+        headers=world.team.auth("meg"),
+    )
+    assert missing.status_code == 404
+    changed = client.patch(member, json={"hourly_cost_eur": 50}, headers=world.team.auth("meg"))
+    assert changed.status_code == 200 and changed.json() == {
+        "name": "ann",
+        "role": "annotator",
+        "hourly_cost_eur": 50.0,
+    }
+    after = ann()
+    # Twice the project's 25 EUR an hour: half the shapes per Euro, the same pace.
+    assert after["shapes_per_euro"] == pytest.approx(before["shapes_per_euro"] / 2)
+    assert after["shapes_per_hour"] == pytest.approx(before["shapes_per_hour"])
+    # What someone earns is for managers' eyes only.
+    costs = {
+        m["name"]: m["hourly_cost_eur"]
+        for m in _get(client, world, f"/api/projects/{world.project_id}/members").json()
+    }
+    assert costs["ann"] == 50.0 and costs["abe"] is None
+    seen_by_ann = _get(client, world, f"/api/projects/{world.project_id}/members", who="ann").json()
+    assert all(m["hourly_cost_eur"] is None for m in seen_by_ann)
+    assert (
+        client.patch(member, json={"hourly_cost_eur": None}, headers=world.team.auth("meg")).status_code
+        == 200
+    )
+    assert ann()["shapes_per_euro"] == pytest.approx(before["shapes_per_euro"])

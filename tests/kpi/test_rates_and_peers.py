@@ -31,7 +31,7 @@ def _delivery(shapes: int, kind: str, *, stationary: bool = False) -> Delivery:
 
 def test_rates_of_a_period() -> None:
     tally = Tally()
-    tally.add_day(DayActivity(1, DAY, 250.0, events=3, nudges_shown=1, nudges_followed=1))
+    tally.add_day(DayActivity(1, DAY, 250.0, events=3, nudges_shown=1, nudges_followed=1), 25.0)
     deliveries = [
         _delivery(30, "candidate"),
         _delivery(12, "manual", stationary=True),
@@ -41,7 +41,7 @@ def test_rates_of_a_period() -> None:
         tally.add_work(work)
     for accepted in (True, True, False):
         tally.add_review(ReviewDecision(1, DAY, 3, accepted))
-    values = kpi_values(tally, hourly_cost_eur=25.0)
+    values = kpi_values(tally)
     # 50 shapes in 250 s: 720 shapes an hour, 5 s a shape; an hour costs 25 EUR, so 28.8 shapes a EUR.
     assert values.to_json() == {
         "active_seconds": 250.0,
@@ -62,19 +62,19 @@ def test_rates_of_a_period() -> None:
 
 
 def test_rates_without_a_denominator_are_undefined_not_zero() -> None:
-    idle = kpi_values(Tally(), 25.0)
+    idle = kpi_values(Tally())
     assert (idle.shapes_per_hour, idle.seconds_per_shape, idle.shapes_per_euro) == (None, None, None)
     assert idle.acceptance_rate is None  # nothing reviewed
-    no_shapes = kpi_values(Tally(active_seconds=360.0), 25.0)
+    no_shapes = kpi_values(Tally(active_seconds=360.0, cost_eur=2.5))
     assert (no_shapes.shapes_per_hour, no_shapes.seconds_per_shape, no_shapes.shapes_per_euro) == (
         0.0,
         None,
         0.0,
     )
     # Shapes whose time was never measured (a lone event) are not infinitely fast.
-    unmeasured = kpi_values(Tally(shapes=40), 25.0)
+    unmeasured = kpi_values(Tally(shapes=40))
     assert (unmeasured.shapes_per_hour, unmeasured.seconds_per_shape) == (None, None)
-    free = kpi_values(Tally(active_seconds=360.0, shapes=4), 0.0)
+    free = kpi_values(Tally(active_seconds=360.0, shapes=4))  # nobody's time costs anything
     assert free.shapes_per_hour == pytest.approx(40.0)
     assert free.shapes_per_euro is None
 

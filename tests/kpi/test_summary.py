@@ -16,8 +16,15 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from labelpilot.kpi.buckets import bucket_events, digest, work_of
 from labelpilot.kpi.records import ActivityEvent, Delivery
-from labelpilot.kpi.summary import ProjectSummary, daily_team_median, peer_benchmarks, summarise_events
+from labelpilot.kpi.summary import (
+    ProjectSummary,
+    daily_team_median,
+    peer_benchmarks,
+    summarise,
+    summarise_events,
+)
 
 ANN, ABE, MEG, CORA = 1, 2, 3, 4
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
@@ -146,3 +153,20 @@ def test_naive_times_are_refused() -> None:
         summarise_events(
             [ActivityEvent(datetime(2026, 12, 14), ANN, "x")], [], idle_seconds=1, hourly_cost_eur=1, now=NOW
         )
+
+
+def test_each_person_costs_their_own_rate() -> None:
+    # ann's hour costs 40 EUR, abe's the project's 25: the team pays 330 s at 40 and 100 s at 25.
+    summary = summarise_events(EVENTS, DELIVERIES, idle_seconds=120.0, hourly_cost_eur=25.0, now=NOW)
+    assert summary.team.shapes_per_euro == pytest.approx(100 / (430 / 3600 * 25))
+    own_rates = summarise(
+        digest(bucket_events(EVENTS, 120.0)[0]),
+        work_of(DELIVERIES),
+        hourly_cost_eur=25.0,
+        today=NOW.date(),
+        costs={ANN: 40.0},
+    )
+    assert own_rates.person(ANN).totals.shapes_per_euro == pytest.approx(90 / (330 / 3600 * 40))
+    assert own_rates.person(ABE).totals.shapes_per_euro == pytest.approx(10 / (100 / 3600 * 25))
+    assert own_rates.team.shapes_per_euro == pytest.approx(100 / (330 / 3600 * 40 + 100 / 3600 * 25))
+    assert own_rates.person(ANN).totals.shapes_per_hour == summary.person(ANN).totals.shapes_per_hour

@@ -66,4 +66,7 @@ def test_project_roles_are_enforced(db_factory: sessionmaker[Session]) -> None:
         assert require_role(s, ann, project.id, frozenset({Role.ANNOTATOR})) == Role.ANNOTATOR
         assert [p.name for p in projects.list_projects(s, ann)] == ["streets"]
         assert projects.list_projects(s, outsider) == []
-        assert projects.list_members(s, mgr, project.id) == [("ann", "annotator"), ("meg", "manager")]
+        assert projects.list_members(s, mgr, project.id) == [
+            ("ann", "annotator", None),
+            ("meg", "manager", None),
+        ]

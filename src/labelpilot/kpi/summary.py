@@ -17,7 +17,13 @@ from typing import TypeVar
 
 from labelpilot.kpi.buckets import bucket_events, digest, utc_day, work_of
 from labelpilot.kpi.peers import HIGHER_IS_BETTER, PeerBenchmark, median, peer_benchmark
-from labelpilot.kpi.records import ActivityDigest, ActivityEvent, DeliveredWork, Delivery, ReviewDecision
+from labelpilot.kpi.records import (
+    ActivityDigest,
+    ActivityEvent,
+    DeliveredWork,
+    Delivery,
+    ReviewDecision,
+)
 from labelpilot.kpi.tally import KpiValues, Tally, kpi_values
 
 WEEK_DAYS = 7
@@ -73,7 +79,7 @@ class ProjectSummary:
         found = self.people.get(user_id)
         if found is not None:
             return found
-        empty = kpi_values(Tally(), self.hourly_cost_eur)
+        empty = kpi_values(Tally())
         return PersonSummary(user_id, empty, {}, {}, empty, empty)
 
 
@@ -93,8 +99,11 @@ def summarise(
     hourly_cost_eur: float,
     today: date,
     people: Iterable[int] = (),
+    costs: Mapping[int, float] | None = None,
 ) -> ProjectSummary:
-    """Every person's KPIs (those in ``people`` too, even without any activity) and the team's."""
+    """Every person's KPIs (those in ``people`` too, even without any activity) and the team's. An hour
+    of a person costs ``costs[person]`` where given, else ``hourly_cost_eur``."""
+    costs = costs or {}
     tallies: dict[int, _PeriodTallies] = {user_id: _PeriodTallies(today) for user_id in people}
 
     def own(user_id: int) -> _PeriodTallies:
@@ -104,10 +113,12 @@ def summarise(
         return found
 
     for spent_on_day in activity.days:
+        rate = costs.get(spent_on_day.user_id, hourly_cost_eur)
         for tally in own(spent_on_day.user_id).periods(spent_on_day.day, None):
-            tally.add_day(spent_on_day)
+            tally.add_day(spent_on_day, rate)
     for (user_id, label), seconds in activity.class_seconds.items():
-        own(user_id).classes[label].active_seconds += seconds
+        rate = costs.get(user_id, hourly_cost_eur)
+        own(user_id).classes[label].add_time(seconds, rate)
     for delivered in work:
         for tally in own(delivered.user_id).periods(delivered.day, delivered.label):
             tally.add_work(delivered)
@@ -123,7 +134,7 @@ def summarise(
             team_classes[label].add(tally)
 
     def values(tally: Tally) -> KpiValues:
-        return kpi_values(tally, hourly_cost_eur)
+        return kpi_values(tally)
 
     def by_key(tallies_by: Mapping[Key, Tally]) -> dict[Key, KpiValues]:
         return {key: values(tally) for key, tally in sorted(tallies_by.items())}

@@ -25,6 +25,8 @@ class Tally:
     """What a person or a team did in a period, as plain sums."""
 
     active_seconds: float = 0.0
+    cost_eur: float = 0.0
+    """the active time priced at each person's hourly cost"""
     shapes: int = 0
     candidates_confirmed: int = 0
     """delivered tracks that came from automation (confirmed candidates)"""
@@ -39,8 +41,12 @@ class Tally:
     tasks_rejected: int = 0
     """... and sent back"""
 
-    def add_day(self, day: DayActivity) -> None:
-        self.active_seconds += day.seconds
+    def add_time(self, seconds: float, hourly_cost_eur: float) -> None:
+        self.active_seconds += seconds
+        self.cost_eur += seconds / SECONDS_PER_HOUR * hourly_cost_eur
+
+    def add_day(self, day: DayActivity, hourly_cost_eur: float) -> None:
+        self.add_time(day.seconds, hourly_cost_eur)
         self.nudges_shown += day.nudges_shown
         self.nudges_followed += day.nudges_followed
 
@@ -90,9 +96,9 @@ KPI_FIELDS = tuple(KpiValues.__dataclass_fields__)
 """The KPI names in the order the API and the CSV export list them."""
 
 
-def kpi_values(tally: Tally, hourly_cost_eur: float) -> KpiValues:
+def kpi_values(tally: Tally) -> KpiValues:
     hours = tally.active_seconds / SECONDS_PER_HOUR
-    cost = hours * hourly_cost_eur
+    cost = tally.cost_eur
     return KpiValues(
         active_seconds=tally.active_seconds,
         shapes=tally.shapes,

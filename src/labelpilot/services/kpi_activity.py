@@ -29,6 +29,8 @@ class ProjectActivity:
     reviews: list[ReviewDecision]
     roles: dict[int, str]
     """member -> role in the project"""
+    costs: dict[int, float]
+    """member -> their own hourly cost (members without one cost the project's)"""
     names: dict[int, str]
     """user id -> name, for every member and everyone with activity"""
 
@@ -85,11 +87,13 @@ def load_project_activity(
         kpi_rollups.live_tail(session, project_id, idle_seconds=idle_seconds, since=through)
     )
     work = _work(session, project_id)
-    roles = dict(
-        session.execute(
-            select(Membership.user_id, Membership.role).where(Membership.project_id == project_id)
-        ).all()
-    )
+    members = session.execute(
+        select(Membership.user_id, Membership.role, Membership.hourly_cost_eur).where(
+            Membership.project_id == project_id
+        )
+    ).all()
+    roles = {user_id: role for user_id, role, _ in members}
+    costs = {user_id: cost for user_id, _, cost in members if cost is not None}
     user_ids = set(roles) | {d.user_id for d in activity.days} | {w.user_id for w in work}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
     return ProjectActivity(
@@ -100,5 +104,6 @@ def load_project_activity(
         work=work,
         reviews=_reviews(session, project_id),
         roles=roles,
+        costs=costs,
         names=names,
     )

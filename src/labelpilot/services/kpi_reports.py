@@ -71,6 +71,7 @@ def take_snapshot(
         hourly_cost_eur=activity.hourly_cost_eur,
         today=utc_day(now),
         people=activity.people,
+        costs=activity.costs,
     )
     return KpiSnapshot(activity, summary, idle_seconds)
 

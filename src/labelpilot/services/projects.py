@@ -115,15 +115,7 @@ def update_project_settings(
     assert project is not None  # require_role checked it
     before = {"hourly_cost_eur": project.hourly_cost_eur, "show_peer_names": project.show_peer_names}
     if hourly_cost_eur is not None:
-        if (
-            isinstance(hourly_cost_eur, bool)
-            or not isinstance(hourly_cost_eur, int | float)
-            or not 0 <= hourly_cost_eur <= MAX_HOURLY_COST_EUR
-        ):
-            raise InvalidError(
-                f"hourly_cost_eur must be a number from 0 to {MAX_HOURLY_COST_EUR:g}", field="hourly_cost_eur"
-            )
-        project.hourly_cost_eur = float(hourly_cost_eur)
+        project.hourly_cost_eur = _check_cost(hourly_cost_eur, "hourly_cost_eur")
     if show_peer_names is not None:
         if not isinstance(show_peer_names, bool):
             raise InvalidError("show_peer_names must be true or false", field="show_peer_names")
@@ -141,12 +133,49 @@ def update_project_settings(
     return _view(project, role.value if role else None)
 
 
-def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[str, str]]:
-    require_role(session, actor, project_id, ALL_ROLES)
+def list_members(session: Session, actor: Actor, project_id: int) -> list[tuple[str, str, float | None]]:
+    """Name, role and own hourly cost of every member; the costs (what someone earns) only for managers
+    and administrators, None for everyone else."""
+    role = require_role(session, actor, project_id, ALL_ROLES)
+    sees_costs = actor.is_admin or role is Role.MANAGER
     rows = session.execute(
-        select(User.name, Membership.role)
+        select(User.name, Membership.role, Membership.hourly_cost_eur)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.project_id == project_id)
         .order_by(User.name)
     ).all()
-    return [(name, role) for name, role in rows]
+    return [(name, member_role, cost if sees_costs else None) for name, member_role, cost in rows]
+
+
+def _check_cost(value: object, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_HOURLY_COST_EUR:
+        raise InvalidError(f"{field} must be a number from 0 to {MAX_HOURLY_COST_EUR:g}", field=field)
+    return float(value)
+
+
+def set_member_cost(
+    session: Session, actor: Actor, project_id: int, user_name: str, hourly_cost_eur: float | None
+) -> Membership:
+    """A member's own hourly cost, or None for the project's (managers and admins). Recorded as a
+    ``member_cost_changed`` event, so that live dashboards recompute their shapes per Euro."""
+    require_role(session, actor, project_id, frozenset({Role.MANAGER}))
+    membership = session.scalar(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.project_id == project_id, User.name == user_name)
+    )
+    if membership is None:
+        raise NotFoundError(f"{user_name!r} is not a member of project {project_id}")
+    before = membership.hourly_cost_eur
+    membership.hourly_cost_eur = (
+        None if hourly_cost_eur is None else _check_cost(hourly_cost_eur, "hourly_cost_eur")
+    )
+    record_event(
+        session,
+        actor,
+        "member_cost_changed",
+        project_id=project_id,
+        payload={"user": user_name, "before": before, "after": membership.hourly_cost_eur},
+    )
+    session.flush()
+    return membership

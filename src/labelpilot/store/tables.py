@@ -89,6 +89,8 @@ class Membership(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
+    hourly_cost_eur: Mapped[float | None] = mapped_column(Float)
+    """what an hour of this member's time costs; None: the project's ``hourly_cost_eur``"""
 
 
 class SceneRow(Base):

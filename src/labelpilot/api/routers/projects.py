@@ -55,10 +55,25 @@ class ProjectCreate(BaseModel):
 class MemberOut(BaseModel):
     name: str
     role: str
+    hourly_cost_eur: float | None = Field(
+        default=None,
+        description="the member's own hourly cost (managers and admins see it); null: the project's",
+    )
 
 
 class MemberSet(BaseModel):
     role: Role
+
+
+class MemberCost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hourly_cost_eur: float | None = Field(
+        ge=0,
+        le=projects.MAX_HOURLY_COST_EUR,
+        allow_inf_nan=False,
+        description="what an hour of this member's time costs; null: the project's hourly_cost_eur",
+    )
 
 
 @router.get("", response_model=list[ProjectOut])
@@ -94,15 +109,27 @@ def update_project(
 
 @router.get("/{project_id}/members", response_model=list[MemberOut])
 def list_members(project_id: IdPath, session: SessionDep, actor: CurrentActor) -> list[MemberOut]:
-    return [MemberOut(name=n, role=r) for n, r in projects.list_members(session, actor, project_id)]
+    return [
+        MemberOut(name=n, role=r, hourly_cost_eur=c)
+        for n, r, c in projects.list_members(session, actor, project_id)
+    ]
 
 
 @router.put("/{project_id}/members/{user_name}", response_model=MemberOut)
 def set_member(
     project_id: IdPath, user_name: NamePath, body: MemberSet, session: SessionDep, actor: CurrentActor
 ) -> MemberOut:
-    projects.set_member(session, actor, project_id, user_name, body.role)
-    return MemberOut(name=user_name, role=body.role.value)
+    membership = projects.set_member(session, actor, project_id, user_name, body.role)
+    return MemberOut(name=user_name, role=body.role.value, hourly_cost_eur=membership.hourly_cost_eur)
+
+
+@router.patch("/{project_id}/members/{user_name}", response_model=MemberOut)
+def set_member_cost(
+    project_id: IdPath, user_name: NamePath, body: MemberCost, session: SessionDep, actor: CurrentActor
+) -> MemberOut:
+    """A member's own hourly cost for shapes per Euro (managers, admins); null falls back to the project's."""
+    membership = projects.set_member_cost(session, actor, project_id, user_name, body.hourly_cost_eur)
+    return MemberOut(name=user_name, role=membership.role, hourly_cost_eur=membership.hourly_cost_eur)
 
 
 @router.get("/{project_id}/size-priors")

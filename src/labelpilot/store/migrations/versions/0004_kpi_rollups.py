@@ -1,4 +1,4 @@
-"""precomputed KPI rollups and an index of events by project and time
+"""precomputed KPI rollups, an index of events by project and time, and a member's own hourly cost
 
 Revision ID: 0004
 Revises: 0003
@@ -102,9 +102,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_kpi_review_decisions_project_id"), "kpi_review_decisions", ["project_id"])
     op.create_index("ix_events_project_at", "events", ["project_id", "at"])
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("hourly_cost_eur", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_column("hourly_cost_eur")
     op.drop_index("ix_events_project_at", table_name="events")
     op.drop_index(op.f("ix_kpi_review_decisions_project_id"), table_name="kpi_review_decisions")
     op.drop_table("kpi_review_decisions")
