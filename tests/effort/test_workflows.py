@@ -94,3 +94,19 @@ def test_guided_confirms_a_parked_candidate_once(
     # No drawing: the tracker's candidate is confirmed; the scans find nothing without a shape.
     assert "draw_cuboid" not in guided.figures.seconds_by_action
     assert guided.figures.seconds < out["frame_by_frame"].figures.seconds / 3
+
+
+def test_guided_accepts_a_life_the_evidence_supports_with_one_key(
+    db_factory: sessionmaker[Session], tmp_path: Path, parked: Path
+) -> None:
+    # The parked car is seen from the scene's first to its last frame: both ends of its proposed life
+    # are strong (the scene begins and ends there), so the life is accepted with one key and no end is
+    # looked for.
+    out = run(db_factory, tmp_path, parked, ["guided"], "auto:handmade")
+    guided = out["guided"]
+    by_action = guided.figures.seconds_by_action
+    assert guided.evaluation.overall.passing_shapes == 30 and guided.evaluation.failing == []
+    assert by_action["accept"] == pytest.approx(ACCEPT)
+    # Three looks: the candidate, its one world box, the measurement view; none at the life's ends.
+    assert by_action["inspect"] == pytest.approx(3 * INSPECT)
+    assert "reject" not in by_action

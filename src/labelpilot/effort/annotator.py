@@ -59,7 +59,9 @@ class Annotator:
     passed: dict[str, set[int]] = field(default_factory=dict)
     fixed: dict[str, set[int]] = field(default_factory=dict)
     """track id -> frames the annotator corrected."""
-    """track id -> frames whose shape the annotator found right as shown."""
+    accepted_ends: dict[str, set[int]] = field(default_factory=dict)
+    """track id -> ends of a life the annotator accepted from the tool's proposal without a look (the
+    evidence was strong); an accepted end is not searched for, and is delivered as it is."""
 
     @property
     def ledger(self) -> Ledger:
@@ -233,6 +235,15 @@ class Annotator:
         first, last = (edge, track.last_frame) if end == track.first_frame else (track.first_frame, edge)
         self.set_life(track_id, first, last)
 
+    def accept_life(self, track_id: str, first: int, last: int, weak: set[int]) -> None:
+        """Accept the tool's proposed life with one key; its ends outside ``weak`` are taken as shown."""
+        self.ledger.charge("accept", self.owner.get(track_id))
+        self.set_life(track_id, first, last)
+        self.accepted_ends[track_id] = {first, last} - weak
+
+    def is_accepted_end(self, track_id: str, frame: int) -> bool:
+        return frame in self.accepted_ends.get(track_id, set())
+
     def made_right(self, track_id: str) -> set[int]:
         """Frames of the track the annotator found right or corrected."""
         return self.passed.get(track_id, set()) | self.fixed.get(track_id, set())
@@ -264,12 +275,16 @@ class Annotator:
         while track_id not in self.deleted:
             track = self.editor.track(track_id)
             looked = self.checked.setdefault(track_id, set())
-            unlooked_end = next((f for f in (track.first_frame, track.last_frame) if f not in looked), None)
+            accepted = self.accepted_ends.get(track_id, set())
+            unlooked_end = next(
+                (f for f in (track.first_frame, track.last_frame) if f not in looked and f not in accepted),
+                None,
+            )
             if unlooked_end is not None:
                 self.check_end(track_id, unlooked_end)
                 continue
             passed = self.passed.setdefault(track_id, set())
-            bounds = sorted(f for f in looked if track.first_frame <= f <= track.last_frame)
+            bounds = sorted(f for f in looked | accepted if track.first_frame <= f <= track.last_frame)
             gap = next(
                 (
                     (a, b)

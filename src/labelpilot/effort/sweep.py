@@ -69,6 +69,10 @@ def _search_ends(ann: Annotator, frame: int, previous: int | None, following: in
         starts_before_next = track.first_frame > frame and (
             following is None or track.first_frame <= following
         )
+        if ended_since and ann.is_accepted_end(track.track_id, track.last_frame):
+            continue  # the annotator took this end from the tool's evidence
+        if starts_before_next and ann.is_accepted_end(track.track_id, track.first_frame):
+            continue
         if ended_since:
             last = ann.find_boundary(object_id, track.last_frame, frame)
             if last > track.last_frame:

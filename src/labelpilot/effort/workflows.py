@@ -9,8 +9,11 @@
   world-frame interpolation, stationary objects kept as one world box, then the guidance queue
   (measurement views, flags).
 * ``guided`` — LabelPilot: first the guidance queue's candidates (auto labels) are confirmed, marked
-  stationary or rejected, corrected at the suggested frames; then the scans find what the candidates
-  missed and where their lives really start and end; bisection; the rest of the queue.
+  stationary or rejected, corrected at the suggested frames; then each confirmed track's life proposed
+  from the evidence (``automation.life_evidence``) is accepted with one key, and only the ends the
+  evidence leaves weak are looked at (each opened by the queue); the annotator searches for none of the
+  accepted ends, which are delivered as they are. Then the scans find what the candidates missed and
+  where the other lives really start and end; bisection; the rest of the queue.
 
 Every workflow ends with submitting the task. The policies (stride, how long a stretch may stay
 unchecked) are the same for every workflow that uses them, fixed here, not tuned per run.
@@ -161,11 +164,36 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
         ann.check_frame(track.track_id, keyframe)
 
 
+def _settle_lives(ann: Annotator) -> None:
+    """The queue's proposed lives of the confirmed candidates: accept each with one key, then look only
+    at the ends the evidence left weak (each opened by key, in the queue's frame order); a weak end
+    where the object is not found right is searched for from there."""
+    queue = [a for a in ann.editor.guidance() if a.track_id in ann.owner and a.track_id not in ann.deleted]
+    weak: dict[str, set[int]] = {}
+    for action in queue:
+        if action.kind == "check_end" and action.track_id is not None:
+            weak.setdefault(action.track_id, set()).add(action.frame)
+    for action in queue:
+        if action.kind == "accept_life" and action.track_id is not None and action.life is not None:
+            first, last = action.life
+            ann.accept_life(action.track_id, first, last, weak.get(action.track_id, set()))
+    for action in queue:
+        track_id = action.track_id
+        if action.kind != "check_end" or track_id is None or track_id in ann.deleted:
+            continue
+        track = ann.editor.track(track_id)
+        if action.frame not in (track.first_frame, track.last_frame):
+            continue  # the life changed since the proposal: the scans find the object where it is
+        ann.open_item(action.frame, ann.owner.get(track_id))
+        ann.check_end(track_id, action.frame)
+
+
 def guided(ann: Annotator, settings: WorkflowSettings) -> None:
     candidates = ann.editor.candidates()
     for action in ann.editor.guidance():
         if action.kind in CANDIDATE_KINDS and action.track_id in candidates:
             _decide(ann, action, candidates.pop(action.track_id))
+    _settle_lives(ann)
     sweep(ann, SweepPolicy(stride=settings.frames(settings.scan_stride_s), offer_stationary=True))
     _check_all(ann, settings)
     _follow_queue(ann, frozenset({"measure", "review_flag"}))

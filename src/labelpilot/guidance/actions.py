@@ -15,6 +15,8 @@ ActionKind = Literal[
     "review_flag",
     "reject_false_positive",
     "look_at_missed",
+    "accept_life",
+    "check_end",
 ]
 View = Literal["bev", "side", "back", "top"]
 
@@ -25,6 +27,8 @@ KEYS: dict[str, str] = {
     "review_flag": "f",
     "reject_false_positive": "x",
     "look_at_missed": "n",
+    "accept_life": "a",
+    "check_end": "g",
 }
 """The one key that does each action in the editor."""
 
@@ -55,6 +59,8 @@ class Action:
     layer: str | None = None
     cost_seconds: float = 0.0
     center_world: tuple[float, float, float] | None = None
+    life: tuple[int, int] | None = None
+    """``accept_life``: the proposed (first, last) frame; ``check_end``: the track's proposed life."""
 
     @classmethod
     def priced(
@@ -69,6 +75,7 @@ class Action:
         keyframes: Iterable[int] = (),
         layer: str | None = None,
         center_world: tuple[float, float, float] | None = None,
+        life: tuple[int, int] | None = None,
     ) -> Action:
         """An action of ``kind`` with its key, saving and priority taken from ``price``."""
         return cls(
@@ -84,12 +91,14 @@ class Action:
             layer=layer,
             cost_seconds=price.cost_seconds,
             center_world=center_world,
+            life=None if life is None else (int(life[0]), int(life[1])),
         )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Action:
         """The action of a ``to_json`` answer (the guidance API's items)."""
         center = data.get("center_world")
+        life = data.get("life")
         return cls(
             kind=data["kind"],
             reason=data["reason"],
@@ -103,6 +112,7 @@ class Action:
             layer=data.get("layer"),
             cost_seconds=float(data.get("cost_seconds", 0.0)),
             center_world=None if center is None else (float(center[0]), float(center[1]), float(center[2])),
+            life=None if life is None else (int(life[0]), int(life[1])),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -119,12 +129,14 @@ class Action:
             "layer": self.layer,
             "cost_seconds": self.cost_seconds,
             "center_world": None if self.center_world is None else list(self.center_world),
+            "life": None if self.life is None else list(self.life),
         }
 
 
 def ranked(actions: Iterable[Action]) -> list[Action]:
-    """Highest priority first; equal priorities in a fixed order (kind, track, frame) so runs agree."""
+    """Highest priority first; equal priorities in a fixed order (kind, frame, track) so runs agree and
+    items of one frame follow each other (a person changes frames as rarely as possible)."""
     return sorted(
         actions,
-        key=lambda a: (-a.priority, KIND_ORDER[a.kind], a.layer or "", a.track_id or "", a.frame, a.reason),
+        key=lambda a: (-a.priority, KIND_ORDER[a.kind], a.layer or "", a.frame, a.track_id or "", a.reason),
     )

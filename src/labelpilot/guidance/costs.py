@@ -130,3 +130,18 @@ def stationary_instead_of_stepping_price(frames_left: int) -> Price:
     """Making an object stationary instead of going on editing it frame by frame for ``frames_left``
     more frames (the path a person who keeps editing single frames is on)."""
     return _price(stationary_seconds(), frames_left * (NEXT_FRAME + INSPECT))
+
+
+BOUNDARY_SEARCH_LOOKS = 3
+"""Assumption: finding where a life ends by bisection between scans a second (10 frames) apart takes
+this many probes (a jump and a look each, log2 of 10)."""
+
+
+def accept_life_price() -> Price:
+    """Accepting both ends of a proposed life with one key, instead of finding each by bisection."""
+    return _price(ACCEPT, 2 * BOUNDARY_SEARCH_LOOKS * (JUMP_TO_FRAME + INSPECT))
+
+
+def check_end_price() -> Price:
+    """Looking at a flagged end the queue opens, instead of jumping there and searching for the end."""
+    return _price(NEXT_ITEM + INSPECT, (1 + BOUNDARY_SEARCH_LOOKS) * (JUMP_TO_FRAME + INSPECT))

@@ -11,7 +11,8 @@ lidar. It never reads ``ground_truth`` and refuses to be pointed at it.
 2. A pending candidate that is the same object as a confirmed work track, or as a candidate of an
    earlier source, needs no action (``guidance.coverage``). Every other one gets one action:
    confirm as stationary, confirm with keyframes, or reject (``guidance.candidate_actions``).
-3. Confirmed work tracks get ``measure`` actions (unless listed in ``measured_track_ids``) and one
+3. Confirmed work tracks get ``measure`` actions (unless listed in ``measured_track_ids``), the
+   ``accept_life`` and ``check_end`` actions of their proposed lives (``guidance.life_actions``) and one
    ``review_flag`` per flag; with lidar the scene gets ``look_at_missed`` actions
    (``guidance.review_actions``).
 4. Everything is priced with the effort model (``guidance.costs``) and ranked by
@@ -34,6 +35,7 @@ from labelpilot.guidance.candidate_actions import (
     candidate_actions,
 )
 from labelpilot.guidance.coverage import uncovered
+from labelpilot.guidance.life_actions import life_actions
 from labelpilot.guidance.review_actions import flag_actions, measure_actions, missed_actions
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Track, TrackStatus
@@ -139,6 +141,7 @@ def next_best_actions(
     )
     confirmed = [t for t in work if t.status is TrackStatus.CONFIRMED]
     actions.extend(measure_actions(scene, work.name, confirmed, sweeps, measured_track_ids))
+    actions.extend(life_actions(scene, work.name, confirmed, sweeps))
     auto_layers = [scene.layer(name) for name in candidate_layers]
     actions.extend(flag_actions(scene, work.name, confirmed, auto_layers, sweeps, prior))
     if sweeps is not None:

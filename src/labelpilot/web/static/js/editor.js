@@ -201,6 +201,7 @@ export class Editor {
       followNudge: () => controller.followNudge(0),
       dismissNudge: () => controller.dismissNudge(0),
       measure: () => controller.goToMeasurement(model.selectedId),
+      acceptLife: onSelected((id) => flow.acceptLife(id)),
       confirm: () => flow.confirmSelected(),
       reject: onSelected((id) => controller.rejectCandidate(id)),
       markStationary: onSelected((id) => controller.markStationary(id)),

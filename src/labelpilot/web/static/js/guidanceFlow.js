@@ -169,6 +169,13 @@ export class GuidanceFlow {
       case 'look_at_missed':
         controller.startDraw();
         return null;
+      case 'accept_life':
+        return id && found ? this.acceptLife(id) : null;
+      case 'check_end':
+        // The person has looked at the end (and trimmed or extended the life where it was wrong).
+        return id && found?.kind === 'track' && action.life
+          ? controller.markEndChecked(id, action.frame === action.life[0] ? 'first' : 'last', action.frame)
+          : null;
       default:
         // measure, review_flag: the person looks and corrects; focusing is the action.
         return null;
@@ -215,6 +222,20 @@ export class GuidanceFlow {
       return;
     }
     this.model.setFocus({ trackId: id, frame: this.model.frameIndex, view: 'side', center: null });
+  }
+
+  /**
+   * ``a``: give the selected track the life the queue proposes for it (from its detections, the
+   * sensors' coverage and lidar support); its weak ends stay in the queue as ``check_end`` items.
+   * @param {string} id
+   */
+  acceptLife(id) {
+    const action = this.actionFor(id, ['accept_life']);
+    if (!action?.life) {
+      this.model.notify('no proposed life for this object', 'error');
+      return Promise.resolve(null);
+    }
+    return this.controller.acceptLife(id, action.life[0], action.life[1]);
   }
 
   /**

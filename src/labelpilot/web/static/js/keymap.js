@@ -36,6 +36,11 @@ export const KEYMAP = Object.freeze({
     group: 'Guidance',
   },
   measure: { keys: ['m'], description: 'Go to the measurement view of the selected object', group: 'Guidance' },
+  acceptLife: {
+    keys: ['a'],
+    description: 'Accept the proposed life (first and last frame) of the selected object',
+    group: 'Guidance',
+  },
   confirm: {
     keys: ['Enter'],
     description: 'Confirm the selected candidate (with the suggested keyframes)',

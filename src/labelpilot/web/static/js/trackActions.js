@@ -191,6 +191,47 @@ export class TrackActions {
     );
   }
 
+  /**
+   * The track lives from ``first`` to ``last`` (the proposed life), marked as accepted so the queue
+   * stops offering it.
+   * @param {string} id
+   * @param {number} first
+   * @param {number} last
+   */
+  acceptLife(id, first, last) {
+    const found = this.model.find(id);
+    if (found?.kind !== 'track') return this.edits.refuse('select a track of your layer');
+    const attributes = { ...found.track.attributes, life_accepted: true };
+    const describe = `live from frame ${first} to ${last}`;
+    return this.edits.change(
+      describe,
+      id,
+      (t) => ({ ...t, first_frame: first, last_frame: last, attributes }),
+      async (at) => {
+        await this.edits.send(describe, at, 'PUT', `/tracks/${at}/life`, { first_frame: first, last_frame: last });
+        return this.edits.send('accept the proposed life', at, 'PATCH', `/tracks/${at}`, { attributes });
+      },
+    );
+  }
+
+  /**
+   * Record that the person looked at a weak end of the track's life (the queue's ``check_end``).
+   * @param {string} id
+   * @param {'first' | 'last'} end
+   * @param {number} frame
+   */
+  markEndChecked(id, end, frame) {
+    const found = this.model.find(id);
+    if (found?.kind !== 'track') return this.edits.refuse('select a track of your layer');
+    const attributes = { ...found.track.attributes, [`life_checked_${end}`]: frame };
+    return this.edits.change(
+      `checked the ${end} frame`,
+      id,
+      (t) => ({ ...t, attributes }),
+      (at) => this.edits.send(`checked the ${end} frame`, at, 'PATCH', `/tracks/${at}`, { attributes }),
+    );
+  }
+
   /** @param {string} id */
   markMoving(id) {
     const found = this.model.find(id);

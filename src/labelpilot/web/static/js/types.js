@@ -123,7 +123,7 @@
 /** @typedef {{mean: [number, number, number], std: [number, number, number], count: number}} SizePrior */
 /** @typedef {Record<string, SizePrior>} SizePriors class label -> size prior */
 
-/** @typedef {'confirm_stationary' | 'confirm_moving' | 'measure' | 'review_flag' | 'reject_false_positive' | 'look_at_missed'} GuidanceKind */
+/** @typedef {'confirm_stationary' | 'confirm_moving' | 'measure' | 'review_flag' | 'reject_false_positive' | 'look_at_missed' | 'accept_life' | 'check_end'} GuidanceKind */
 /**
  * One next best action of `GET /api/scenes/{id}/guidance`, best first.
  * @typedef {object} GuidanceAction
@@ -139,6 +139,7 @@
  * @property {number} priority
  * @property {string} key the editor key
  * @property {number[] | null} center_world
+ * @property {number[] | null} [life] the proposed [first, last] frame (accept_life, check_end)
  */
 /**
  * A faster path for what the task's events show (`GET /api/tasks/{id}/nudges`).

@@ -20,6 +20,8 @@ export const KIND_ACTION = /** @type {const} */ ({
   measure: 'measure',
   review_flag: 'followAction',
   look_at_missed: 'draw',
+  accept_life: 'acceptLife',
+  check_end: 'followAction',
 });
 
 /** @type {Record<string, string>} */
@@ -30,6 +32,8 @@ const KIND_TITLE = {
   measure: 'Measure',
   review_flag: 'Review flag',
   look_at_missed: 'Missed object?',
+  accept_life: 'Accept life',
+  check_end: 'Check end',
 };
 
 /** @type {Record<string, string>} */
@@ -40,6 +44,8 @@ const KIND_BADGE = {
   measure: '',
   review_flag: 'flag',
   look_at_missed: 'flag',
+  accept_life: 'confirmed',
+  check_end: 'flag',
 };
 
 /** Items listed at once; the rest are counted. */

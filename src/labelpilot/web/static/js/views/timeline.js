@@ -3,7 +3,9 @@
  * The timeline: frames across, tracks down, on one canvas. A moving track is a bar over the frames
  * where it has a box with its keyframes marked; a stationary track is one solid bar; candidates are
  * drawn apart (outlined, in their own colour, below the work layer); frames the guidance flags are
- * marked on the ruler and in their track's row; the current frame is a cursor line.
+ * marked on the ruler and in their track's row; a life the guidance proposes (``accept_life``) is a
+ * dashed outline over its row, from the proposed first to the proposed last frame, with the ends the
+ * evidence leaves weak (``check_end``) ticked; the current frame is a cursor line.
  *
  * Click or drag on the ruler to jump; click a row to select its track at that frame. The wheel
  * scrolls the rows, shift+wheel pans and ctrl+wheel zooms the frames.
@@ -154,9 +156,17 @@ export function mountTimeline(element, model, controller) {
   const drawRows = () => {
     /** @type {Map<string, number[]>} */
     const flags = new Map();
+    /** @type {Map<string, number[]>} proposed [first, last] per track */
+    const lives = new Map();
+    /** @type {Map<string, number[]>} weak ends per track */
+    const weakEnds = new Map();
     for (const a of model.guidance) {
       if (a.kind === 'review_flag' && a.track_id) flags.set(a.track_id, [...(flags.get(a.track_id) ?? []), a.frame]);
+      if (a.kind === 'accept_life' && a.track_id && a.life) lives.set(a.track_id, a.life);
+      if (a.kind === 'check_end' && a.track_id) weakEnds.set(a.track_id, [...(weakEnds.get(a.track_id) ?? []), a.frame]);
     }
+    // For tests and tools: which proposed lives the timeline shows.
+    canvas.dataset.proposedLives = [...lives].map(([id, [first, last]]) => `${id}:${first}-${last}`).join(',');
     const end = Math.min(rows.length, view.scrollRow + visibleRows());
     for (let i = view.scrollRow; i < end; i += 1) {
       const { id, kind, track } = rows[i];
@@ -203,8 +213,18 @@ export function mountTimeline(element, model, controller) {
           ctx.fill();
         }
       }
+      const life = kind === 'track' ? lives.get(id) : undefined;
+      if (life) {
+        ctx.strokeStyle = color('accent');
+        ctx.setLineDash([4, 2]);
+        ctx.strokeRect(xOf(life[0]) + 0.5, y + 1.5, Math.max(1, (life[1] - life[0] + 1) * view.framePx) - 1, ROW - 3);
+        ctx.setLineDash([]);
+      }
       ctx.fillStyle = color('flag');
       for (const f of flags.get(id) ?? []) ctx.fillRect(Math.round(xOf(f)), y + 1, Math.max(2, view.framePx), ROW - 2);
+      for (const f of kind === 'track' ? (weakEnds.get(id) ?? []) : []) {
+        ctx.fillRect(Math.round(xOf(f)), y, Math.max(2, view.framePx / 2), 4);
+      }
       ctx.restore();
     }
   };
