@@ -4,6 +4,8 @@ through the services on the KITTI sample (SQLite file and PostgreSQL), placed at
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -126,3 +128,41 @@ def test_another_idle_threshold_rebuilds(db_factory: sessionmaker[Session], edit
         assert s.get_one(KpiRollupState, team.project_id).idle_seconds == 1000.0
         kpi_rollups.rebuild(s, team.project_id, idle_seconds=IDLE, now=now)
     assert ann_seconds(IDLE) == pytest.approx(short)
+
+
+def test_two_first_reads_at_once_count_everything_once(
+    db_factory: sessionmaker[Session], edit_scene: EditScene
+) -> None:
+    times = _history(db_factory, edit_scene)
+    team = edit_scene.team
+    now = times[-1] + timedelta(hours=1)
+
+    def team_seconds(idle: float) -> float:
+        with db_factory.begin() as s:
+            view = kpi_reports.project_kpis(s, team.manager, team.project_id, idle_seconds=idle, now=now)
+        return float(view["team"]["active_seconds"])
+
+    for idle in (100.0, 150.0, 250.0):  # another threshold each time: both readers rebuild
+        barrier = threading.Barrier(2)
+
+        def read(idle: float = idle, barrier: threading.Barrier = barrier) -> float:
+            barrier.wait()
+            return team_seconds(idle)
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = [f.result() for f in [pool.submit(read), pool.submit(read)]]
+        events_total = summarise_events_total(db_factory, team.project_id, now, idle)
+        assert events_total > 0
+        assert answers == [pytest.approx(events_total)] * 2
+        assert team_seconds(idle) == pytest.approx(events_total)  # what was stored is right too
+
+
+def summarise_events_total(db: sessionmaker[Session], project_id: int, now: datetime, idle: float) -> float:
+    with db.begin() as s:
+        rows = s.execute(
+            select(EventRow.at, EventRow.user_id, EventRow.kind, EventRow.task_id).where(
+                EventRow.project_id == project_id, EventRow.user_id.is_not(None)
+            )
+        ).all()
+    events = [ActivityEvent(as_utc(at), u, kind, task) for at, u, kind, task in rows if u]
+    return summarise_events(events, [], idle_seconds=idle, hourly_cost_eur=25.0, now=now).team.active_seconds

@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from labelpilot.kpi.buckets import utc_day, work_of
 from labelpilot.kpi.deliveries import credit_deliveries, shape_count
 from labelpilot.kpi.records import LayerTrack, SubmittedTask
 from labelpilot.services.task_views import TaskKind, TaskState
+from labelpilot.services.upserts import upsert
 from labelpilot.store.kpi_tables import KpiReviewDecision, KpiTaskShapes
 from labelpilot.store.tables import EventRow, LayerRow, TaskRow, TrackRow
 from labelpilot.tracks import TrackStatus
@@ -123,8 +124,8 @@ def refresh_layer(session: Session, project_id: int, scene_id: int, layer: str) 
         tasks, _layer_tracks(session, scene_id, layer), _last_task_of_track(session, tasks)
     )
     rows = [{**asdict(work), "project_id": project_id} for work in work_of(deliveries)]
-    if rows:
-        session.execute(insert(KpiTaskShapes), rows)
+    # Replaces rather than inserts: two tasks of one layer changing state at once both write its rows.
+    upsert(session, KpiTaskShapes.__table__, ("task_id", "label"), rows, add=False)
 
 
 def note_review(session: Session, task: TaskRow, event: EventRow) -> None:

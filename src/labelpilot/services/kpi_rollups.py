@@ -11,18 +11,18 @@ with, or none made yet, means a rebuild from the event log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from labelpilot.kpi.buckets import bucket_events, digest
 from labelpilot.kpi.records import ActivityBucket, ActivityDigest, ActivityEvent, DayActivity
 from labelpilot.services import kpi_deliveries
 from labelpilot.services.kpi_deliveries import as_utc
+from labelpilot.services.upserts import upsert
 from labelpilot.store.kpi_tables import (
     KpiActionTime,
     KpiClassTime,
@@ -37,12 +37,6 @@ SETTLE = timedelta(seconds=60)
 STEP = timedelta(seconds=30)
 BATCH = 50_000
 """events bucketed at once while rolling up (bounds the memory of a rebuild)"""
-
-
-def _insert(session: Session, table: Any) -> Any:
-    """An INSERT that can say ON CONFLICT on both of our database engines."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _event_rows(session: Session, project_id: int, since: datetime | None, until: datetime | None) -> Any:
@@ -74,22 +68,9 @@ def cursors(session: Session, project_id: int) -> dict[int, datetime]:
     return {user_id: as_utc(at) for user_id, at in rows}
 
 
-def _upsert(session: Session, table: Any, keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows``; where a row with the same ``keys`` exists, add the other columns to it."""
-    if not rows:
-        return
-    statement = _insert(session, table)
-    summed = [name for name in rows[0] if name not in keys]
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in summed},
-    )
-    session.execute(statement, rows)
-
-
 def _store(session: Session, project_id: int, activity: ActivityDigest) -> None:
     p = {"project_id": project_id}
-    _upsert(
+    upsert(
         session,
         KpiDay.__table__,
         ("project_id", "user_id", "day"),
@@ -98,6 +79,7 @@ def _store(session: Session, project_id: int, activity: ActivityDigest) -> None:
              "nudges_shown": d.nudges_shown, "nudges_followed": d.nudges_followed}
             for d in activity.days
         ],
+        add=True,
     )  # fmt: skip
     for table, key, seconds in (
         (KpiClassTime.__table__, "label", activity.class_seconds),
@@ -105,19 +87,12 @@ def _store(session: Session, project_id: int, activity: ActivityDigest) -> None:
         (KpiTaskTime.__table__, "task_id", activity.task_seconds),
     ):
         rows = [{**p, "user_id": user, key: k, "seconds": s} for (user, k), s in seconds.items()]
-        _upsert(session, table, ("project_id", "user_id", key), rows)
+        upsert(session, table, ("project_id", "user_id", key), rows, add=True)
 
 
 def _store_cursors(session: Session, project_id: int, latest: dict[int, datetime]) -> None:
-    if not latest:
-        return
-    statement = _insert(session, KpiCursor.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["project_id", "user_id"], set_={"last_at": statement.excluded.last_at}
-    )
-    session.execute(
-        statement, [{"project_id": project_id, "user_id": u, "last_at": at} for u, at in latest.items()]
-    )
+    rows = [{"project_id": project_id, "user_id": u, "last_at": at} for u, at in latest.items()]
+    upsert(session, KpiCursor.__table__, ("project_id", "user_id"), rows, add=False)
 
 
 def _roll(
@@ -134,12 +109,12 @@ def _roll(
 def rebuild(session: Session, project_id: int, *, idle_seconds: float, now: datetime) -> datetime:
     """Every rollup of the project computed again from the event log, the tracks and the tasks."""
     until = now - SETTLE
-    for table in (KpiDay, KpiClassTime, KpiActionTime, KpiTaskTime):
+    # The state row first: a concurrent rebuild waits here for the other to commit, and only then
+    # deletes (and so sees) the rows the other wrote, instead of adding its own to them.
+    state = {"project_id": project_id, "through_at": until, "idle_seconds": idle_seconds}
+    upsert(session, KpiRollupState.__table__, ("project_id",), [state], add=False)
+    for table in (KpiDay, KpiClassTime, KpiActionTime, KpiTaskTime, KpiCursor):
         session.execute(delete(table).where(table.project_id == project_id))
-    session.execute(delete(KpiCursor).where(KpiCursor.project_id == project_id))
-    session.execute(delete(KpiRollupState).where(KpiRollupState.project_id == project_id))
-    session.add(KpiRollupState(project_id=project_id, through_at=until, idle_seconds=idle_seconds))
-    session.flush()
     _roll(session, project_id, idle_seconds, None, until)
     kpi_deliveries.rebuild(session, project_id)
     return until
