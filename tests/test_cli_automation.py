@@ -55,6 +55,7 @@ def test_autolabel_from_a_layer_of_kitti(runner: CliRunner, db_engine: Engine, s
 
     out = _ok(runner, ["autolabel", "--scene", str(scene_id), "--from", "auto:pointrcnn"])
     assert "candidates:auto:pointrcnn" in out and str(expected) in out
+    assert "ego poses: corrected" in out and "active: corrected" in out  # stationary candidates as landmarks
     assert _layer_size(db_engine, scene_id, "candidates:auto:pointrcnn") == expected
     with Session(db_engine) as s:
         runs = s.scalars(select(EventRow).where(EventRow.kind == "autolabel_run")).all()

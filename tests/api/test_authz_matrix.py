@@ -17,8 +17,8 @@ scene_access.py, tasks.py, track_edit_store.py), written once below as rules:
   only within their task in progress (and confirms, rejects or reopens its scene's candidates); a coach
   does not edit.
 - ground_truth is read-only for everyone but administrators.
-- Managers and admins run automation on a scene (others who see it get 403); whoever sees a scene sees
-  its guidance, and whoever sees a task its nudges.
+- Managers and admins run automation on a scene and estimate or switch its ego poses (others who see it
+  get 403); whoever sees a scene sees its guidance and its ego poses, and whoever sees a task its nudges.
 - Members and admins see (and stream) their own KPIs in a project; staff and admins see the team's;
   managers and admins change the project's settings.
 
@@ -285,6 +285,15 @@ ROWS: list[Row] = [
         lambda w: Req("POST", f"/api/scenes/{w.scene_id}/autolabel", {"detector": "classic"}),
     ),
     Row("GET", SCENE + "/guidance", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/guidance")),
+    Row("GET", SCENE + "/ego-poses", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/ego-poses")),
+    Row(
+        "POST", SCENE + "/ego-poses/estimate", AUTOMATION_RUNNERS,
+        lambda w: Req("POST", f"/api/scenes/{w.scene_id}/ego-poses/estimate", {"from_layer": "work"}),
+    ),
+    Row(
+        "PUT", SCENE + "/ego-poses/active", AUTOMATION_RUNNERS,
+        lambda w: Req("PUT", f"/api/scenes/{w.scene_id}/ego-poses/active", {"name": "raw"}),
+    ),
     Row("GET", "/api/tasks/{task_id}/nudges", TASK_READERS, lambda w: Req("GET", f"/api/tasks/{w.ann_task}/nudges")),
     # KPIs and the project's settings (the stream ends after its first event with once=1)
     Row(

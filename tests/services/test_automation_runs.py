@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from labelpilot.automation.candidates import build_candidates
 from labelpilot.automation.detector import detector_layer
+from labelpilot.automation.pose_correction import correct_poses
+from labelpilot.automation.pose_landmarks import landmarks_from_candidates
+from labelpilot.automation.pose_rebase import corrected_scene
 from labelpilot.automation.sweep_access import SceneSweeps
-from labelpilot.services import scenes, track_edits
+from labelpilot.services import ego_poses, scenes, track_edits
 from labelpilot.services.automation_runs import CLASSIC_LAYER, CLASSIC_PARAMS, autolabel
 from labelpilot.services.blob_sweeps import BlobSweeps
 from labelpilot.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from labelpilot.store.tables import EventRow, KeyframeRow, LayerRow, TrackRow
-from labelpilot.tracks import AnnotationLayer
+from labelpilot.tracks import AnnotationLayer, Keyframed
 from tests.services.automation_world import (
     DETECTIONS,
     World,
@@ -37,6 +40,16 @@ def kitti_candidates() -> AnnotationLayer:
     """The reference: candidates built from the detections as the file reader gives them."""
     scene = kitti_file_scene()
     return build_candidates(scene, scene.layers[DETECTIONS])
+
+
+@functools.cache
+def kitti_candidates_corrected() -> AnnotationLayer:
+    """The reference of a rerun: the first run made its pose correction the scene's poses, so the
+    detections are associated again in the corrected world (services.ego_poses)."""
+    scene = kitti_file_scene()
+    correction = correct_poses(scene, landmarks_from_candidates(scene, kitti_candidates()))
+    moved = corrected_scene(scene, correction)
+    return build_candidates(moved, moved.layers[DETECTIONS])
 
 
 REFERENCE_FRAMES = (0, 14, 29)
@@ -94,12 +107,17 @@ def test_candidates_from_a_stored_layer_then_a_rerun_replaces_them(
         s.execute(update(TrackRow).where(TrackRow.id == rows[0].id).values(label="marked"))
         keyframes = s.scalar(select(func.count()).select_from(KeyframeRow))
 
+    rerun = kitti_candidates_corrected()
     with db_factory.begin() as s:
         again = autolabel(s, kitti.blobs, kitti.team.admin, kitti.scene_id, from_layer=DETECTIONS)
-        assert again["layers"] == [{"name": CANDIDATES, "tracks": len(reference.tracks), "replaced": True}]
+        assert again["layers"] == [{"name": CANDIDATES, "tracks": len(rerun.tracks), "replaced": True}]
         rows = _layer_tracks(s, kitti.scene_id, CANDIDATES)
-        assert [(r.key, r.label) for r in rows] == [(t.track_id, t.label) for t in reference.tracks]
-        assert s.scalar(select(func.count()).select_from(KeyframeRow)) == keyframes
+        assert [(r.key, r.label) for r in rows] == [(t.track_id, t.label) for t in rerun.tracks]
+        keyed = sum(len(t.motion.keyframes) for t in rerun.tracks if isinstance(t.motion, Keyframed))
+        first_keyed = sum(
+            len(t.motion.keyframes) for t in reference.tracks if isinstance(t.motion, Keyframed)
+        )
+        assert s.scalar(select(func.count()).select_from(KeyframeRow)) == keyframes - first_keyed + keyed
         assert len(_runs(s, kitti.scene_id)) == 2
 
     # ann confirms one candidate in her task: the layer now holds her work and is not replaced.
@@ -186,7 +204,9 @@ def test_the_classic_detector_on_the_stored_sweeps_of_the_demo_drive(
             (t.track_id, t.label, t.first_frame) for t in reference.tracks
         ]
         assert [r.score for r in checked] == pytest.approx([t.score for t in reference.tracks])
-        # The candidates are the detections' association, stored as they were built.
+        # The candidates are the detections' association, stored as they were built (on the imported
+        # poses: the run then made its pose correction active, so it is switched off to compare).
+        ego_poses.set_active(s, world.team.manager, world.scene_id, "raw")
         loaded = scenes.load_scene(s, world.blobs, world.team.manager, world.scene_id, [CLASSIC_LAYER])
         expected = build_candidates(
             loaded,

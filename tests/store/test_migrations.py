@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from labelpilot.store import kpi_tables  # noqa: F401  (its tables join Base.metadata)
+from labelpilot.store import kpi_tables, pose_tables  # noqa: F401  (their tables join Base.metadata)
 from labelpilot.store.db import make_engine
 from labelpilot.store.migrate import alembic_config, upgrade
 from labelpilot.store.tables import DEFAULT_HOURLY_COST_EUR, Base
@@ -67,7 +67,7 @@ def test_the_migrations_build_exactly_the_declared_schema(empty_engine: Engine) 
     upgrade(empty_engine)
     assert _schema_differences(empty_engine) == []
     with empty_engine.connect() as conn:
-        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
 
 
 def test_0003_gives_existing_projects_the_default_settings_and_goes_back(empty_engine: Engine) -> None:

@@ -55,6 +55,11 @@ def autolabel_command(
     console.print(_summary_table(summary))
     seconds = ", ".join(f"{step} {value:.2f} s" for step, value in summary["seconds"].items())
     console.print(f"{summary['source_tracks']} source tracks over {summary['frames']} frames; {seconds}")
+    poses = summary["ego_poses"]
+    console.print(
+        f"ego poses: {'corrected' if poses['applied'] else 'not corrected'} ({poses['reason']}); "
+        f"active: {poses['active']}" + (f"; notice: {poses['notice']}" if poses["notice"] else "")
+    )
 
 
 def _actions_table(actions: list[dict[str, Any]]) -> Table:

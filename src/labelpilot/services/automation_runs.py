@@ -12,6 +12,9 @@ A run replaces the layers of an earlier run of the same name in the same transac
 work people have done: when any track of such a layer carries an event, or was changed since it
 was written (version above 1, e.g. a confirmed or rejected candidate), the run is refused with a
 ConflictError and nothing changes. Ground truth is never read: a run on ``ground_truth`` is refused.
+
+Afterwards the new candidates' stationary ones serve as landmarks to correct the ego poses
+(``services.ego_poses``): when a correction applies it becomes the scene's active poses.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from labelpilot.automation.sweep_access import PointArray, SweepSource
 from labelpilot.scenes import Scene
 from labelpilot.services.actors import Actor, require_role
 from labelpilot.services.blob_sweeps import BlobSweeps
+from labelpilot.services.ego_poses import correct_scene_poses
 from labelpilot.services.errors import ConflictError, InvalidError
 from labelpilot.services.events import record_event
 from labelpilot.services.scene_access import MANAGERS, visible_scene
@@ -213,7 +217,16 @@ def autolabel(
     computed = time.perf_counter()
     for layer in layers:
         _replace_layer(session, scene_id, layer)
-    seconds = {"load": loaded - started, **timing, "write": time.perf_counter() - computed}
+    written_at = time.perf_counter()
+    # The new candidates' stationary ones are landmarks for the ego poses: the correction, when there
+    # is one, becomes the scene's active poses (every stored track moved onto it, services.ego_poses).
+    ego_poses = correct_scene_poses(session, actor, scene_row, scene, layers[-1])
+    seconds = {
+        "load": loaded - started,
+        **timing,
+        "write": written_at - computed,
+        "ego_poses": time.perf_counter() - written_at,
+    }
     seconds["total"] = time.perf_counter() - started
     written = [
         {"name": layer.name, "tracks": len(layer.tracks), "replaced": existed[layer.name]} for layer in layers
@@ -224,6 +237,7 @@ def autolabel(
         "source_tracks": source_tracks,
         "frames": len(scene.frames),
         "layers": written,
+        "ego_poses": {k: ego_poses[k] for k in ("applied", "reason", "active", "notice")},
         "seconds": {k: round(v, 4) for k, v in seconds.items()},
     }
     event = record_event(

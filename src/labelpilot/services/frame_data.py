@@ -15,6 +15,7 @@ from labelpilot.geometry import Cuboid
 from labelpilot.services.actors import Actor
 from labelpilot.services.codec import pose_from_json
 from labelpilot.services.errors import NotFoundError
+from labelpilot.services.pose_layers import active_poses_json
 from labelpilot.services.scene_access import frame_row, layer_row, visible_scene
 from labelpilot.services.scene_load import tracks_from_rows
 from labelpilot.store.blobs import BlobStore, etag_of
@@ -85,7 +86,8 @@ def frame_shapes(
             .order_by(TrackRow.id)
         )
     )
-    ego_T_world = pose_from_json(frame.world_T_ego).inverse()
+    active = active_poses_json(session, scene.id)
+    ego_T_world = pose_from_json(frame.world_T_ego if active is None else active[frame_index]).inverse()
     shapes: list[dict[str, Any]] = []
     for row, track in zip(rows, tracks_from_rows(session, rows), strict=True):
         if not track.has_shape(frame_index):

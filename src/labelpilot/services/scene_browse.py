@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labelpilot.services.actors import ALL_ROLES, STAFF, Actor, require_role
+from labelpilot.services.pose_layers import active_poses_json
 from labelpilot.services.scene_access import visible_scene
 from labelpilot.store.tables import FrameRow, LayerRow, SceneRow, SensorRow, TaskRow, Track2DRow, TrackRow
 
@@ -124,11 +125,12 @@ def get_scene(session: Session, actor: Actor, scene_id: int) -> SceneDetail:
 def list_frames(session: Session, actor: Actor, scene_id: int) -> list[FrameView]:
     visible_scene(session, actor, scene_id)
     rows = session.scalars(select(FrameRow).where(FrameRow.scene_id == scene_id).order_by(FrameRow.index))
+    active = active_poses_json(session, scene_id)  # a corrected trajectory, when one is active
     return [
         FrameView(
             index=f.index,
             timestamp_us=f.timestamp_us,
-            world_T_ego=list(f.world_T_ego),
+            world_T_ego=list(f.world_T_ego if active is None else active[f.index]),
             has_lidar=f.lidar_blob is not None,
             lidar_points=f.lidar_points,
             cameras=sorted((f.images or {}).keys()),

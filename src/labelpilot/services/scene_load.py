@@ -14,6 +14,7 @@ from labelpilot.scenes import BlobRef, CameraIntrinsics, CameraSensor, Frame, Li
 from labelpilot.services.actors import Actor
 from labelpilot.services.codec import pose_from_json, track_from_rows
 from labelpilot.services.errors import NotFoundError
+from labelpilot.services.pose_layers import active_poses_json
 from labelpilot.services.scene_access import visible_scene
 from labelpilot.services.track2d_codec import track2d_from_row
 from labelpilot.store.blobs import BlobStore
@@ -28,12 +29,16 @@ _IN_CHUNK = 5000
 
 
 def _frames(session: Session, scene_id: int) -> list[Frame]:
-    rows = session.scalars(select(FrameRow).where(FrameRow.scene_id == scene_id).order_by(FrameRow.index))
+    rows = list(
+        session.scalars(select(FrameRow).where(FrameRow.scene_id == scene_id).order_by(FrameRow.index))
+    )
+    # The active pose layer's poses where one is active (a correction), else the imported ones.
+    poses = active_poses_json(session, scene_id) or [row.world_T_ego for row in rows]
     return [
         Frame(
             index=row.index,
             timestamp_us=row.timestamp_us,
-            world_T_ego=pose_from_json(row.world_T_ego),
+            world_T_ego=pose_from_json(poses[row.index]),
             lidar=BlobRef(row.lidar_blob, SWEEP_BLOB_ENCODING) if row.lidar_blob else None,
             images={
                 camera: BlobRef(image["key"], image.get("encoding") or image["media_type"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from labelpilot.store import kpi_tables  # noqa: F401  (its tables join Base.metadata)
+from labelpilot.store import kpi_tables, pose_tables  # noqa: F401  (their tables join Base.metadata)
 from labelpilot.store.db import make_engine
 from labelpilot.store.tables import Base
 

@@ -19,6 +19,7 @@ import { isDialogOpen } from './views/dialog.js';
 import { mountGuidancePanel } from './views/guidancePanel.js';
 import { mountHelpOverlay } from './views/helpOverlay.js';
 import { mountKpiStrip } from './views/kpiStrip.js';
+import { mountPoseNotice } from './views/poseNotice.js';
 import { mountObjectList } from './views/objectList.js';
 import { SceneView } from './views/sceneView.js';
 import { mountSubmitDialog } from './views/submitDialog.js';
@@ -139,6 +140,7 @@ export class Editor {
     mountCameraPanel(this.element('camera-panel'), model);
     mountObjectList(this.element('object-list'), model, controller);
     const guidance = mountGuidancePanel(this.element('guidance-panel'), model, controller, keymap);
+    if (model.task) void mountPoseNotice(this.element('guidance-panel'), this.api, model.task.scene_id);
     mountTimeline(this.element('timeline'), model, controller);
     mountConflictDialog(overlay, model, controller);
     this.help = mountHelpOverlay(overlay, model, keymap, guidance.render);
