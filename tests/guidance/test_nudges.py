@@ -21,6 +21,7 @@ from labelpilot.automation.keyframes import suggest_for_track
 from labelpilot.automation.measurement_view import measurement_views
 from labelpilot.automation.stationary import classify_layer
 from labelpilot.formats import read_scene
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.guidance.nudges import (
     NUDGE_SHOWN,
     NudgeSettings,
@@ -31,7 +32,6 @@ from labelpilot.guidance.nudges import (
     size_change,
 )
 from labelpilot.scenes import Scene
-from labelpilot.services.codec import pose_to_json
 from labelpilot.tracks import AnnotationLayer, Keyframed, Provenance, Stationary, Track, TrackStatus
 from tests.automation.stationary_evaluation import KITTI_MAX_DRIFT, matched_truth
 

@@ -16,9 +16,9 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelpilot.formats import read_scene
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.scenes import Scene
 from labelpilot.services import scenes, tasks
-from labelpilot.services.codec import pose_to_json
 from labelpilot.store.blobs import BlobStore
 from labelpilot.tracks import Track, world_shapes
 from tests.conftest import SAMPLE

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelpilot.formats import read_scene
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.scenes import Scene
 from labelpilot.services import accounts, projects, tasks, track_edits
 from labelpilot.services.actors import SYSTEM, Actor, Role
-from labelpilot.services.codec import pose_to_json, track_to_json, track_to_rows
+from labelpilot.services.codec import track_to_json, track_to_rows
 from labelpilot.store.tables import EventRow, FrameRow, KeyframeRow, LayerRow, SceneRow, TrackRow
 from tests.conftest import SAMPLE
 

@@ -113,8 +113,8 @@ def test_one_computation_serves_every_listener_until_the_next_change(
         await asyncio.to_thread(_nudge, db_factory, scene, track_id)
         second = await live.snapshot(project_id)
         assert second is not first
-        assert sum(d.nudges_shown for d in second.activity.activity.days) == 1
-        assert sum(d.nudges_shown for d in first.activity.activity.days) == 0
+        assert sum(d.nudges_shown for d in second.activity.digest.days) == 1
+        assert sum(d.nudges_shown for d in first.activity.digest.days) == 0
         once = live.personal_updates(scene.team.abe, project_id, once=True, keepalive_seconds=KEEPALIVE)
         answers = [answer async for answer in once]
         assert len(answers) == 1 and answers[0] is not None and answers[0]["user"] == "abe"

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from labelpilot.automation.size_priors import SizePriors
 from labelpilot.geometry import Pose, normalize_yaw
+from labelpilot.geometry.pose_json import pose_from_json, pose_to_json
 from labelpilot.services import size_defaults, track_edits
-from labelpilot.services.codec import pose_from_json, pose_to_json
 from labelpilot.services.errors import ConflictError, InvalidError
 from labelpilot.services.track_edit_store import EditResult
 from labelpilot.store.tables import EventRow, LayerRow, TrackRow

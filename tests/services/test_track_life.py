@@ -12,8 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.services import tasks, track_edits
-from labelpilot.services.codec import pose_to_json
 from labelpilot.services.errors import ConflictError, ForbiddenError, InvalidError
 from labelpilot.services.track_edit_store import EditResult
 from tests.conftest import SAMPLE

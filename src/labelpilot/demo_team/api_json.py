@@ -8,22 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_from_json
 from labelpilot.scenes import Frame, Scene
 from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus
-
-
-def pose_to_json(pose: Pose) -> list[float]:
-    """12 numbers, the 3x4 row-major world pose (the API's exact form)."""
-    return [float(v) for v in pose.matrix[:3, :].reshape(-1)]
-
-
-def pose_from_json(values: Sequence[float]) -> Pose:
-    return Pose.from_3x4(np.asarray(values, dtype=np.float64))
-
-
-def keyframes_to_json(poses: Mapping[int, Pose]) -> dict[str, list[float]]:
-    return {str(frame): pose_to_json(pose) for frame, pose in sorted(poses.items())}
 
 
 def scene_from_json(name: str, frames: Sequence[Mapping[str, Any]]) -> Scene:

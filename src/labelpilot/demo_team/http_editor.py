@@ -19,16 +19,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from labelpilot.demo_team.api_client import ApiClient, ApiError
-from labelpilot.demo_team.api_json import (
-    keyframes_to_json,
-    pose_to_json,
-    scene_from_json,
-    track_from_json,
-)
+from labelpilot.demo_team.api_json import scene_from_json, track_from_json
+from labelpilot.effort.editor import EditorTracks
 from labelpilot.effort.ground_truth import GroundTruth
 from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_to_json, poses_by_frame_to_json
 from labelpilot.guidance.actions import Action
-from labelpilot.scenes import Scene
 from labelpilot.tracks import Track, TrackStatus
 
 GROUND_TRUTH = "ground_truth"
@@ -53,7 +49,7 @@ def ground_truth(client: ApiClient, scene_id: int) -> GroundTruth:
     return GroundTruth(track_from_json(item["track"]) for item in items)
 
 
-class HttpEditor:
+class HttpEditor(EditorTracks):
     """The ``effort.editor.Editor`` of one simulated annotator in one task, over HTTP."""
 
     def __init__(
@@ -66,25 +62,13 @@ class HttpEditor:
         self.candidate_layers = list(candidate_layers)
         detail = client.call("GET", f"/api/scenes/{self.scene_id}")
         frames = client.call("GET", f"/api/scenes/{self.scene_id}/frames")
-        self._scene = scene_from_json(str(detail["summary"]["name"]), frames)
-        self._tracks: dict[str, Track] = {}
-        self._versions: dict[str, int] = {}
+        super().__init__(scene_from_json(str(detail["summary"]["name"]), frames))
         self._candidate_versions: dict[str, int] = {}
         # A task picked up again (the demo restarted, or a reviewer rejected it) shows its work so far.
         for item in layer_tracks(client, self.scene_id, self.work_layer):
             self._keep(item)
 
     # -- what the editor shows ---------------------------------------------------------------------
-    @property
-    def scene(self) -> Scene:
-        return self._scene
-
-    def work_tracks(self) -> list[Track]:
-        return list(self._tracks.values())
-
-    def track(self, track_id: str) -> Track:
-        return self._tracks[track_id]
-
     def candidates(self) -> dict[str, Track]:
         found: dict[str, Track] = {}
         for name in self.candidate_layers:
@@ -112,10 +96,7 @@ class HttpEditor:
 
     # -- keeping what the server answers -------------------------------------------------------------
     def _keep(self, answer: Mapping[str, Any]) -> Track:
-        track = track_from_json(answer["track"])
-        self._tracks[track.track_id] = track
-        self._versions[track.track_id] = int(answer["track"]["version"])
-        return track
+        return self._remember(track_from_json(answer["track"]), int(answer["track"]["version"]))
 
     def _versioned(self, track_id: str, **fields: Any) -> dict[str, Any]:
         return {"expected_version": self._versions[track_id], "task_id": self.task_id, **fields}
@@ -139,7 +120,7 @@ class HttpEditor:
             "task_id": self.task_id,
         }
         if keyframes is not None:
-            body["keyframes"] = keyframes_to_json(keyframes)
+            body["keyframes"] = poses_by_frame_to_json(keyframes)
         if stationary_pose is not None:
             body["stationary_pose"] = pose_to_json(stationary_pose)
         if life is not None:
@@ -157,7 +138,7 @@ class HttpEditor:
 
     def set_keyframes(self, track_id: str, poses: Mapping[int, Pose]) -> Track:
         path = f"/api/tracks/{track_id}/keyframes"
-        return self._edit("PUT", path, track_id, keyframes=keyframes_to_json(poses))
+        return self._edit("PUT", path, track_id, keyframes=poses_by_frame_to_json(poses))
 
     def set_size(self, track_id: str, size: ArrayLike) -> Track:
         return self._edit("PATCH", f"/api/tracks/{track_id}", track_id, size=_floats(size))
@@ -178,7 +159,7 @@ class HttpEditor:
         return self._edit("POST", path, track_id, pose=None if pose is None else pose_to_json(pose))
 
     def make_moving(self, track_id: str, keyframes: Mapping[int, Pose] | None = None) -> Track:
-        poses = None if keyframes is None else keyframes_to_json(keyframes)
+        poses = None if keyframes is None else poses_by_frame_to_json(keyframes)
         return self._edit("POST", f"/api/tracks/{track_id}/moving", track_id, keyframes=poses)
 
     def delete_track(self, track_id: str) -> None:

@@ -80,3 +80,28 @@ class Editor(Protocol):
     def submit(self) -> None:
         """Submit the task."""
         ...
+
+
+class EditorTracks:
+    """What every ``Editor`` keeps the same way: the scene it shows and the work layer's tracks with the
+    version each was last answered at (the next edit's ``expected_version``)."""
+
+    def __init__(self, scene: Scene) -> None:
+        self._scene = scene
+        self._tracks: dict[str, Track] = {}
+        self._versions: dict[str, int] = {}
+
+    @property
+    def scene(self) -> Scene:
+        return self._scene
+
+    def work_tracks(self) -> list[Track]:
+        return list(self._tracks.values())
+
+    def track(self, track_id: str) -> Track:
+        return self._tracks[track_id]
+
+    def _remember(self, track: Track, version: int) -> Track:
+        self._tracks[track.track_id] = track
+        self._versions[track.track_id] = version
+        return track

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from labelpilot.automation.sweep_access import DEFAULT_CAPACITY, CachedSweeps, PointArray
 from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_from_json
 from labelpilot.scenes import Scene
-from labelpilot.services.codec import pose_from_json
 from labelpilot.services.errors import InvalidError, NotFoundError
 from labelpilot.services.scene_load import SWEEP_BLOB_ENCODING
 from labelpilot.store.blobs import BlobStore

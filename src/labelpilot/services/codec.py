@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_from_json, pose_to_json
 from labelpilot.store.tables import KeyframeRow, TrackRow
 from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus
 
@@ -17,15 +17,6 @@ class StoredKeyframe(NamedTuple):
 
     frame: int
     world_pose: list[Any]
-
-
-def pose_to_json(pose: Pose) -> list[float]:
-    """12 numbers, the 3x4 row-major matrix; JSON keeps Python floats exactly."""
-    return [float(v) for v in pose.matrix[:3, :].reshape(-1)]
-
-
-def pose_from_json(values: list[Any]) -> Pose:
-    return Pose.from_3x4(np.asarray(values, dtype=np.float64))
 
 
 def _frame_attributes_to_json(track: Track) -> dict[str, Any]:

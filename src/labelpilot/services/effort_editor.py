@@ -16,12 +16,12 @@ from numpy.typing import ArrayLike
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labelpilot.effort.editor import EditorTracks
 from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_to_json, poses_by_frame_to_json
 from labelpilot.guidance.actions import Action
-from labelpilot.scenes import Scene
 from labelpilot.services import guidance_queue, tasks, track_edits
 from labelpilot.services.actors import Actor
-from labelpilot.services.codec import pose_to_json
 from labelpilot.services.scene_load import layer_tracks, load_scene
 from labelpilot.services.track_edit_store import EditResult
 from labelpilot.store.blobs import BlobStore
@@ -29,11 +29,7 @@ from labelpilot.store.tables import LayerRow, TrackRow
 from labelpilot.tracks import Track, TrackStatus
 
 
-def _keyframes_json(poses: Mapping[int, Pose]) -> dict[str, list[float]]:
-    return {str(frame): pose_to_json(pose) for frame, pose in sorted(poses.items())}
-
-
-class ServiceEditor:
+class ServiceEditor(EditorTracks):
     """The ``effort.editor.Editor`` of one annotator in one task, on one database session."""
 
     def __init__(
@@ -52,21 +48,9 @@ class ServiceEditor:
         self.task_id = task_id
         self.candidate_layers = list(candidate_layers)
         self.work_layer = tasks.get_task(session, actor, task_id).layer
-        self._scene = load_scene(session, blobs, actor, scene_id, [])
-        self._tracks: dict[str, Track] = {}
-        self._versions: dict[str, int] = {}
+        super().__init__(load_scene(session, blobs, actor, scene_id, []))
 
     # -- what the editor shows ---------------------------------------------------------------------
-    @property
-    def scene(self) -> Scene:
-        return self._scene
-
-    def work_tracks(self) -> list[Track]:
-        return list(self._tracks.values())
-
-    def track(self, track_id: str) -> Track:
-        return self._tracks[track_id]
-
     def candidates(self) -> dict[str, Track]:
         found: dict[str, Track] = {}
         for name in self.candidate_layers:
@@ -97,9 +81,7 @@ class ServiceEditor:
         track = result.model
         assert track is not None  # edits of live tracks; deletes do not come here
         # codec.track_from_rows names a track by its row id, the id the editor addresses it by.
-        self._tracks[track.track_id] = track
-        self._versions[track.track_id] = int(result.track["version"])
-        return track
+        return self._remember(track, int(result.track["version"]))
 
     def _edit(self, track_id: str) -> dict[str, Any]:
         return {
@@ -126,7 +108,7 @@ class ServiceEditor:
             self.work_layer,
             label,
             [float(v) for v in np.asarray(size, dtype=np.float64)],
-            keyframes=None if keyframes is None else _keyframes_json(keyframes),
+            keyframes=None if keyframes is None else poses_by_frame_to_json(keyframes),
             stationary_pose=None if stationary_pose is None else pose_to_json(stationary_pose),
             first_frame=None if life is None else life[0],
             last_frame=None if life is None else life[1],
@@ -143,7 +125,9 @@ class ServiceEditor:
         return self._keep(track_edits.delete_keyframe(**self._edit(track_id), frame=frame))
 
     def set_keyframes(self, track_id: str, poses: Mapping[int, Pose]) -> Track:
-        return self._keep(track_edits.set_keyframes(**self._edit(track_id), keyframes=_keyframes_json(poses)))
+        return self._keep(
+            track_edits.set_keyframes(**self._edit(track_id), keyframes=poses_by_frame_to_json(poses))
+        )
 
     def set_size(self, track_id: str, size: ArrayLike) -> Track:
         values = [float(v) for v in np.asarray(size, dtype=np.float64)]
@@ -168,7 +152,7 @@ class ServiceEditor:
         )
 
     def make_moving(self, track_id: str, keyframes: Mapping[int, Pose] | None = None) -> Track:
-        poses = None if keyframes is None else _keyframes_json(keyframes)
+        poses = None if keyframes is None else poses_by_frame_to_json(keyframes)
         return self._keep(track_edits.make_moving(**self._edit(track_id), keyframes=poses))
 
     def delete_track(self, track_id: str) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelpilot.geometry import Cuboid
+from labelpilot.geometry.pose_json import pose_from_json
 from labelpilot.services.actors import Actor
-from labelpilot.services.codec import pose_from_json
 from labelpilot.services.errors import NotFoundError
 from labelpilot.services.pose_layers import active_poses_json
 from labelpilot.services.scene_access import frame_row, layer_row, visible_scene

@@ -24,7 +24,7 @@ class ProjectActivity:
     project_id: int
     hourly_cost_eur: float
     show_peer_names: bool
-    activity: ActivityDigest
+    digest: ActivityDigest
     work: list[DeliveredWork]
     reviews: list[ReviewDecision]
     roles: dict[int, str]
@@ -37,7 +37,7 @@ class ProjectActivity:
     @property
     def people(self) -> list[int]:
         """Members and everyone else who worked in the project (e.g. an administrator), by id."""
-        ids = set(self.roles) | {d.user_id for d in self.activity.days} | {w.user_id for w in self.work}
+        ids = set(self.roles) | {d.user_id for d in self.digest.days} | {w.user_id for w in self.work}
         return sorted(ids)
 
     @property
@@ -100,7 +100,7 @@ def load_project_activity(
         project_id=project_id,
         hourly_cost_eur=project.hourly_cost_eur,
         show_peer_names=project.show_peer_names,
-        activity=activity,
+        digest=activity,
         work=work,
         reviews=_reviews(session, project_id),
         roles=roles,

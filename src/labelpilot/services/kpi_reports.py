@@ -43,7 +43,6 @@ class KpiSnapshot:
 
     activity: ProjectActivity
     summary: ProjectSummary
-    idle_seconds: float
 
     @cached_property
     def annotators(self) -> frozenset[int]:
@@ -65,7 +64,7 @@ def take_snapshot(
     now = now or utcnow()
     activity = load_project_activity(session, project_id, idle_seconds=idle_seconds, now=now)
     summary = summarise(
-        activity.activity,
+        activity.digest,
         activity.work,
         activity.reviews,
         hourly_cost_eur=activity.hourly_cost_eur,
@@ -73,7 +72,7 @@ def take_snapshot(
         people=activity.people,
         costs=activity.costs,
     )
-    return KpiSnapshot(activity, summary, idle_seconds)
+    return KpiSnapshot(activity, summary)
 
 
 def _day_rows(
@@ -91,7 +90,7 @@ def _class_rows(classes: dict[str, KpiValues]) -> list[dict[str, Any]]:
 
 
 def _task_seconds(snapshot: KpiSnapshot, user_id: int) -> dict[int, float]:
-    by_task = snapshot.activity.activity.task_seconds
+    by_task = snapshot.activity.digest.task_seconds
     return {task: seconds for (user, task), seconds in sorted(by_task.items()) if user == user_id}
 
 

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from labelpilot.automation.pose_rebase import corrected_T_raw, rebase_track
 from labelpilot.geometry import Pose
-from labelpilot.services.codec import StoredKeyframe, pose_from_json, pose_to_json, track_from_rows
+from labelpilot.geometry.pose_json import pose_from_json, pose_to_json
+from labelpilot.services.codec import StoredKeyframe, track_from_rows
 from labelpilot.store.pose_tables import ScenePoseLayer
 from labelpilot.store.tables import FrameRow, KeyframeRow, LayerRow, TrackRow
 from labelpilot.tracks import Keyframed, Stationary

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from labelpilot.formats import FormatError, read_scene
 from labelpilot.formats.sweeps import local_path, read_sweep
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.scenes import BlobRef, Frame, Scene
 from labelpilot.services.actors import Actor, require_role
-from labelpilot.services.codec import pose_to_json, track_to_rows
+from labelpilot.services.codec import track_to_rows
 from labelpilot.services.errors import InvalidError
 from labelpilot.services.events import record_event
 from labelpilot.services.scene_access import MANAGERS, image_key, lidar_key, scene_prefix

@@ -10,9 +10,10 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labelpilot.geometry.pose_json import pose_from_json
 from labelpilot.scenes import BlobRef, CameraIntrinsics, CameraSensor, Frame, LidarSensor, Scene
 from labelpilot.services.actors import Actor
-from labelpilot.services.codec import pose_from_json, track_from_rows
+from labelpilot.services.codec import track_from_rows
 from labelpilot.services.errors import NotFoundError
 from labelpilot.services.pose_layers import active_poses_json
 from labelpilot.services.scene_access import visible_scene

@@ -17,10 +17,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from labelpilot.geometry import CuboidBatch, Pose
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.services.actors import ALL_ROLES, Actor, Role, require_role
 from labelpilot.services.codec import (
     StoredKeyframe,
-    pose_to_json,
     track_from_rows,
     track_to_json,
     track_to_rows,

@@ -17,8 +17,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_from_json, pose_to_json
 from labelpilot.services.actors import Actor
-from labelpilot.services.codec import pose_from_json, pose_to_json
 from labelpilot.services.errors import InvalidError
 from labelpilot.services.size_defaults import default_size
 from labelpilot.services.track_candidates import (

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from labelpilot.geometry import Pose
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.services.actors import Actor
-from labelpilot.services.codec import pose_to_json, track_from_rows
+from labelpilot.services.codec import track_from_rows
 from labelpilot.services.errors import InvalidError
 from labelpilot.services.track_edit_input import check_frame, parse_keyframes
 from labelpilot.services.track_edit_store import (
