@@ -55,11 +55,12 @@ def test_a_parked_car_costs_what_the_effort_model_says(
             "submit": SUBMIT,
         }
     )
-    # Keyframes: scans at frames 0, 10, 20, 29 (one second apart at 10 Hz); draw at 0; at every later
-    # scan select the track, extend it there, look (the held box still fits); no stretch longer
-    # than a second is left without a look at one of its ends, so bisection adds nothing.
+    # Keyframes: scans at frames 0, 10, 20, 29 (one second apart at 10 Hz), each reached with a key (a
+    # frame-step of ten, the last-frame key); draw at 0; at every later scan select the track, extend
+    # it there, look (the held box still fits); no stretch longer than a second is left without a look
+    # at one of its ends, so bisection adds nothing.
     keyed = out["keyframes_sensor_frame"].figures
-    assert keyed.seconds == pytest.approx(SCAN + DRAW + 3 * (JUMP + SCAN + SELECT + INSPECT) + SUBMIT)
+    assert keyed.seconds == pytest.approx(SCAN + DRAW + 3 * (NEXT + SCAN + SELECT + INSPECT) + SUBMIT)
     for outcome in out.values():
         counts = outcome.evaluation.overall
         assert (counts.gt_shapes, counts.delivered_shapes, counts.passing_shapes) == (30, 30, 30)
@@ -107,6 +108,22 @@ def test_guided_accepts_a_life_the_evidence_supports_with_one_key(
     by_action = guided.figures.seconds_by_action
     assert guided.evaluation.overall.passing_shapes == 30 and guided.evaluation.failing == []
     assert by_action["accept"] == pytest.approx(ACCEPT)
-    # Three looks: the candidate, its one world box, the measurement view; none at the life's ends.
-    assert by_action["inspect"] == pytest.approx(3 * INSPECT)
+    # Two looks: the candidate's one world box in the stationary review, the measurement view; none at
+    # the life's ends.
+    assert by_action["inspect"] == pytest.approx(2 * INSPECT)
     assert "reject" not in by_action
+
+
+def test_labelpilot_opens_every_check_by_key_where_other_tools_jump(
+    db_factory: sessionmaker[Session], tmp_path: Path, sample_dir: Path
+) -> None:
+    root = write_sequence(tmp_path / "outlier", sample_dir, {0: car_driving_ahead(outlier=7)})
+    out = run(db_factory, tmp_path, root, ["keyframes_sensor_frame", "guided_without_auto_labels"], None)
+    # Both check the track by the same bisection (looks at 5, 15 and 24 between the scans): a sensor-frame
+    # tool reaches each with a mouse jump, LabelPilot's check key opens it (guidance.checks.next_check);
+    # every scanned frame is a key press in both.
+    keyed = out["keyframes_sensor_frame"].figures.seconds_by_action
+    assert keyed["jump_to_frame"] == pytest.approx(3 * JUMP)
+    guided = out["guided_without_auto_labels"].figures.seconds_by_action
+    assert "jump_to_frame" not in guided
+    assert guided["next_item"] >= 3 * NEXT

@@ -33,7 +33,7 @@ from labelpilot.demo_team.http_editor import HttpEditor, ground_truth
 from labelpilot.demo_team.pacing import DemoStoppedError, PacedLedger, Pacer
 from labelpilot.effort.annotator import Annotator
 from labelpilot.effort.oracle import Oracle
-from labelpilot.effort.workflows import WorkflowName, WorkflowSettings, run_workflow
+from labelpilot.effort.workflows import WorkflowName, WorkflowSettings, annotator_tools, run_workflow
 
 TEAM_SCENE_NAME = "Demo team: KITTI tracking 0001"
 """The scene the simulated team works on: a copy of the demo's KITTI tracking 0001 (ground truth and
@@ -152,11 +152,8 @@ class Worker:
         editor = HttpEditor(me, task, candidates if member.workflow == "guided" else ())
         pacer = Pacer(self.team.stop, self.team.speed, member.skill_factor)
         ledger = PacedLedger(pacer)
-        annotator = Annotator(
-            editor,
-            Oracle(ground_truth(me, editor.scene_id), ledger),
-            mode="sensor" if member.workflow == "keyframes_sensor_frame" else "world",
-        )
+        mode, keys = annotator_tools(member.workflow)
+        annotator = Annotator(editor, Oracle(ground_truth(me, editor.scene_id), ledger), mode=mode, keys=keys)
         self.team.say(f"{member.name} works on task {task['id']} (layer {task['layer']}, {member.workflow})")
         started = time.monotonic()
         pacer.open_editor(

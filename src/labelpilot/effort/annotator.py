@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,6 +21,7 @@ from labelpilot.effort.ledger import Ledger
 from labelpilot.effort.oracle import Oracle, Verdict, correction_action
 from labelpilot.effort.sensor_frame import sensor_frame_poses
 from labelpilot.geometry import Cuboid, Pose
+from labelpilot.guidance.checks import CheckLimits, Judged, next_check, supported_frames
 from labelpilot.tracks import Keyframed, Stationary, Track, world_shapes
 
 InterpolationMode = Literal["world", "sensor"]
@@ -45,6 +45,9 @@ class Annotator:
     editor: Editor
     oracle: Oracle
     mode: InterpolationMode = "world"
+    keys: bool = True
+    """Whether the annotator has LabelPilot's navigation keys: the check key (``guidance.checks``), the
+    end search and the next scan frame, each opening the frame the tool computes (K, not a jump)."""
     owner: dict[str, str] = field(default_factory=dict)
     """track id -> the ground-truth object it is for (as the annotator learned by looking)."""
     track_of: dict[str, str] = field(default_factory=dict)
@@ -74,6 +77,25 @@ class Annotator:
             return
         self.ledger.charge("next_frame" if abs(frame - self.frame) == 1 else "jump_to_frame", object_id)
         self.frame = frame
+
+    def open_frame(self, frame: int, object_id: str | None = None) -> None:
+        """Bring ``frame`` on screen where the tool computed it (check key, end search): with LabelPilot's
+        keys one key press, else the person gets there by a jump."""
+        if not self.keys:
+            self.goto(frame, object_id)
+        elif frame != self.frame:
+            self.open_item(frame, object_id)
+
+    def step_to(self, frame: int, stride: int) -> None:
+        """The next scanned frame: LabelPilot's next-scan key, or a step key (a frame-step of ``stride``,
+        as tools offer) from the previous scanned frame, or the last-frame key; a jump from elsewhere."""
+        last = len(self.editor.scene.frames) - 1
+        if self.keys or frame - self.frame == stride or frame == last:
+            if frame != self.frame:
+                self.ledger.charge("next_frame")
+                self.frame = frame
+        else:
+            self.goto(frame)
 
     def open_item(self, frame: int, object_id: str | None = None) -> None:
         """Go to the next item of the guidance queue by key; the tool opens its frame."""
@@ -192,7 +214,7 @@ class Annotator:
         it is (``present``) and one where it is not (``absent``); each probe is a jump and a look."""
         while abs(absent - present) > 1:
             middle = (present + absent) // 2
-            self.goto(middle, object_id)
+            self.open_frame(middle, object_id)  # the end search opens the middle by key
             if self.oracle.look_for(object_id, middle):
                 present = middle
             else:
@@ -262,41 +284,30 @@ class Annotator:
         else:
             self.editor.set_keyframe(track_id, frame, shape.pose)
 
-    def bisect(self, track_id: str, max_unchecked: int) -> None:
-        """Check an interpolated track by bisection between the frames already looked at (EFFORT_MODEL:
-        inspect by bisection between keyframes), correcting where a look fails.
+    def judged(self, track_id: str) -> Judged:
+        """What the editor remembers the annotator judged of the track (``guidance.checks``)."""
+        return Judged(
+            frozenset(self.checked.get(track_id, set())),
+            frozenset(self.passed.get(track_id, set())),
+            frozenset(self.accepted_ends.get(track_id, set())),
+        )
 
-        A stretch between two looked-at frames is left unchecked only when it is at most
-        ``max_unchecked`` frames long and one of its ends passed as shown (the interpolation was found
-        right there); every other stretch gets a look in its middle. So a stretch between two corrected
-        frames always gets a look, and where looks keep failing the annotator looks closer. What stays
+    def bisect(self, track_id: str, limits: CheckLimits) -> None:
+        """Check a track by bisection between the frames already judged, with the check key
+        (``guidance.checks.next_check``: first its ends, then the middle of each stretch that may not
+        stay unseen), correcting where a look fails. Where looks keep failing the stretches between
+        corrected frames keep getting looks, so the annotator looks closer. Without LabelPilot's keys the
+        annotator follows the same rule with mouse jumps and without the detections' support. What stays
         unchecked is delivered as it is.
         """
         while track_id not in self.deleted:
             track = self.editor.track(track_id)
-            looked = self.checked.setdefault(track_id, set())
-            accepted = self.accepted_ends.get(track_id, set())
-            unlooked_end = next(
-                (f for f in (track.first_frame, track.last_frame) if f not in looked and f not in accepted),
-                None,
-            )
-            if unlooked_end is not None:
-                self.check_end(track_id, unlooked_end)
-                continue
-            passed = self.passed.setdefault(track_id, set())
-            bounds = sorted(f for f in looked | accepted if track.first_frame <= f <= track.last_frame)
-            gap = next(
-                (
-                    (a, b)
-                    for a, b in itertools.pairwise(bounds)
-                    if b - a > 1 and (b - a - 1 > max_unchecked or not ({a, b} & passed))
-                ),
-                None,
-            )
-            if gap is None:
+            supported = supported_frames(track) if self.keys else frozenset()
+            check = next_check(track, self.judged(track_id), limits, supported)
+            if check is None:
                 return
-            middle = (gap[0] + gap[1]) // 2
-            if track.has_shape(middle):
-                self.check_frame(track_id, middle)
+            self.open_frame(check.frame, self.owner.get(track_id))
+            if check.kind == "end":
+                self.check_end(track_id, check.frame)
             else:
-                looked.add(middle)
+                self.check_frame(track_id, check.frame)

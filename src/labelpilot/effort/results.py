@@ -90,6 +90,7 @@ def run_json(
             "scan_stride_s": settings.scan_stride_s,
             "max_unchecked_moving_s": settings.max_unchecked_moving_s,
             "max_unchecked_stationary_s": settings.max_unchecked_stationary_s,
+            "max_unchecked_supported_s": settings.max_unchecked_supported_s,
         },
         "overall": total,
         "sequences": {name: section_json(results, wage) for name, results in per_sequence.items()},

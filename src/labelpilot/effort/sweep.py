@@ -87,7 +87,7 @@ def sweep(ann: Annotator, policy: SweepPolicy) -> None:
     """Scan the scene at the policy's stride, drawing or extending tracks for every object found."""
     frames = scan_frames(len(ann.editor.scene.frames), policy.stride)
     for i, frame in enumerate(frames):
-        ann.goto(frame)
+        ann.step_to(frame, policy.stride)
         previous = frames[i - 1] if i > 0 else None
         following = frames[i + 1] if i + 1 < len(frames) else None
         missing = ann.oracle.scan(frame, _shown(ann, frame))

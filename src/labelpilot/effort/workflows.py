@@ -25,10 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from labelpilot.effort.annotator import Annotator, shape_at
+from labelpilot.effort.annotator import Annotator, InterpolationMode, shape_at
 from labelpilot.effort.sweep import SweepPolicy, sweep
 from labelpilot.guidance.actions import Action
-from labelpilot.tracks import Track
+from labelpilot.guidance.checks import CheckLimits
+from labelpilot.tracks import Track, as_stationary
 
 WorkflowName = Literal["frame_by_frame", "keyframes_sensor_frame", "guided_without_auto_labels", "guided"]
 WORKFLOWS: tuple[WorkflowName, ...] = (
@@ -48,18 +49,27 @@ class WorkflowSettings:
     """Longest stretch of a moving track's interpolated frames left without a look."""
     max_unchecked_stationary_s: float = 3.0
     """The same for a stationary track (one world box: it can only go wrong through the poses)."""
+    max_unchecked_supported_s: float = 3.0
+    """The same for a stretch of a moving track where its own detections agree closely with its box
+    (LabelPilot's check key knows that; ``guidance.checks``)."""
     frame_period_s: float = 0.1
 
     def frames(self, seconds: float) -> int:
         return max(1, round(seconds / self.frame_period_s))
 
+    def limits(self) -> CheckLimits:
+        return CheckLimits.from_seconds(
+            self.max_unchecked_moving_s,
+            self.max_unchecked_stationary_s,
+            self.max_unchecked_supported_s,
+            self.frame_period_s,
+        )
+
 
 def _check_all(ann: Annotator, settings: WorkflowSettings) -> None:
+    limits = settings.limits()
     for track in ann.editor.work_tracks():
-        seconds = (
-            settings.max_unchecked_stationary_s if track.is_stationary else settings.max_unchecked_moving_s
-        )
-        ann.bisect(track.track_id, settings.frames(seconds) - 1)
+        ann.bisect(track.track_id, limits)
 
 
 def frame_by_frame(ann: Annotator, settings: WorkflowSettings) -> None:
@@ -134,7 +144,10 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
         ann.ledger.charge("reject")
         ann.editor.reject(candidate.track_id)
         return
-    shape = shape_at(candidate, frame)
+    stationary = action.kind == "confirm_stationary"
+    # The stationary review (key r) shows the one world box that confirming it as stationary gives, at
+    # its best close-up: the look judges that box. A moving candidate is judged by its own box there.
+    shape = shape_at(as_stationary(candidate) if stationary else candidate, frame)
     assert shape is not None
     verdict = ann.oracle.inspect(shape, candidate.label, frame)
     object_id = verdict.object_id
@@ -142,12 +155,15 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
         ann.ledger.charge("reject", object_id)
         ann.editor.reject(candidate.track_id)
         return
-    if action.kind == "confirm_stationary":
+    if stationary:
         ann.ledger.charge("mark_stationary", object_id)  # one key confirms it as stationary
         track = ann.editor.confirm(candidate.track_id)
         ann.editor.make_stationary(track.track_id)
         ann.remember(track.track_id, object_id)
-        ann.check_frame(track.track_id, frame)  # the one world box is a new shape: look at it
+        ann.checked[track.track_id] = {frame}
+        if verdict.passes:
+            ann.passed[track.track_id] = {frame}
+        ann.fix(track.track_id, frame, verdict)
         return
     ann.ledger.charge("accept", object_id)
     keyframes = [f for f in action.keyframes if candidate.has_shape(f)] or None
@@ -205,6 +221,15 @@ RUNNERS: dict[WorkflowName, Callable[[Annotator, WorkflowSettings], None]] = {
     "guided_without_auto_labels": guided_without_auto_labels,
     "guided": guided,
 }
+
+
+def annotator_tools(name: WorkflowName) -> tuple[InterpolationMode, bool]:
+    """(interpolation mode, LabelPilot's navigation keys) the annotator works with in workflow ``name``:
+    today's open-source tools interpolate in the sensor frame and have a frame-step key, no check key
+    or end search."""
+    if name == "keyframes_sensor_frame":
+        return "sensor", False
+    return "world", True
 
 
 def run_workflow(name: WorkflowName, ann: Annotator, settings: WorkflowSettings) -> None:

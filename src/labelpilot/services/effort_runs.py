@@ -9,6 +9,7 @@ delivered layer is read back from the database and measured against the scene's 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +18,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelpilot.effort.annotator import Annotator, InterpolationMode
+from labelpilot.effort.annotator import Annotator
 from labelpilot.effort.ground_truth import GroundTruth
 from labelpilot.effort.ledger import Ledger
 from labelpilot.effort.oracle import Oracle
 from labelpilot.effort.quality import Evaluation, evaluate
 from labelpilot.effort.report import Figures, figures
-from labelpilot.effort.workflows import WorkflowName, WorkflowSettings, run_workflow
+from labelpilot.effort.workflows import WorkflowName, WorkflowSettings, annotator_tools, run_workflow
 from labelpilot.guidance.engine import is_detection_layer
 from labelpilot.services import automation_runs, tasks
 from labelpilot.services.accounts import actor_of, create_user, get_user_by_name
@@ -124,12 +125,7 @@ def prepare_scene(
     )
     truth = GroundTruth(layer_tracks(session, _layer_id(session, scene_row.id, GROUND_TRUTH)))
     period = frame_period_s(session, blobs, scene_row.id)
-    scene_settings = WorkflowSettings(
-        scan_stride_s=settings.scan_stride_s,
-        max_unchecked_moving_s=settings.max_unchecked_moving_s,
-        max_unchecked_stationary_s=settings.max_unchecked_stationary_s,
-        frame_period_s=period,
-    )
+    scene_settings = dataclasses.replace(settings, frame_period_s=period)
     return PreparedScene(project.id, scene_row.id, candidate_layer, truth, scene_settings)
 
 
@@ -157,8 +153,8 @@ def run_one(
         candidates = [prepared.candidate_layer]
     editor = ServiceEditor(session, blobs, actor, prepared.scene_id, task.id, candidates)
     ledger = Ledger()
-    mode: InterpolationMode = "sensor" if workflow == "keyframes_sensor_frame" else "world"
-    annotator = Annotator(editor, Oracle(prepared.truth, ledger), mode=mode)
+    mode, keys = annotator_tools(workflow)
+    annotator = Annotator(editor, Oracle(prepared.truth, ledger), mode=mode, keys=keys)
     run_workflow(workflow, annotator, prepared.settings)
     delivered = layer_tracks(session, _layer_id(session, prepared.scene_id, layer))
     evaluation = evaluate(prepared.truth, delivered)

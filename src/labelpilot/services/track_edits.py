@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from labelpilot.geometry import Pose
 from labelpilot.geometry.pose_json import pose_from_json, pose_to_json
 from labelpilot.services.actors import Actor
 from labelpilot.services.errors import InvalidError
@@ -52,18 +51,7 @@ from labelpilot.services.track_edit_store import (
 )
 from labelpilot.services.track_life import set_absent, set_keyframes, set_life
 from labelpilot.store.tables import SceneRow
-from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus
-
-
-def robust_world_pose(poses: list[Pose]) -> Pose:
-    """One world pose summarising a track's keyframes: the median centre and the circular mean yaw.
-
-    The median keeps a few badly placed keyframes from dragging the box; a later issue refines this.
-    """
-    centres = np.stack([p.translation for p in poses])
-    yaws = np.array([p.yaw for p in poses])
-    yaw = float(np.arctan2(np.mean(np.sin(yaws)), np.mean(np.cos(yaws))))
-    return Pose.from_yaw(yaw, np.median(centres, axis=0))
+from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus, robust_world_pose
 
 
 def _life(

@@ -13,6 +13,7 @@ from labelpilot.tracks.model import (
     Track2D,
     TrackStatus,
 )
+from labelpilot.tracks.world_pose import as_stationary, robust_world_pose
 
 __all__ = [
     "AnnotationLayer",
@@ -26,7 +27,9 @@ __all__ = [
     "Track2D",
     "TrackShapes",
     "TrackStatus",
+    "as_stationary",
     "interpolate_poses",
+    "robust_world_pose",
     "to_ego",
     "world_shapes",
 ]
