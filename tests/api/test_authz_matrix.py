@@ -15,10 +15,10 @@ scene_access.py, tasks.py, track_edit_store.py), written once below as rules:
 - Only the assignee records the editor's events of a task (nudges shown, heartbeats, ...).
 - Reviewers, managers and admins edit any layer but ground_truth without a task; an annotator edits
   only within their task in progress (and confirms, rejects or reopens its scene's candidates); a coach
-  does not edit.
+  does not edit. Whoever sees a scene may ask the check key which frame of one of its tracks to look at.
 - ground_truth is read-only for everyone but administrators.
 - Managers and admins run automation on a scene and estimate or switch its ego poses (others who see it
-  get 403); whoever sees a scene sees its guidance and its ego poses, and whoever sees a task its nudges.
+  get 403); whoever sees a scene sees its guidance, its stationary review and its ego poses, and whoever sees a task its nudges.
 - Members and admins see (and stream) their own KPIs in a project; staff and admins see the team's;
   managers and admins change the project's settings.
 
@@ -265,6 +265,13 @@ ROWS: list[Row] = [
             "PUT", f"/api/tracks/{(t := w.work_track())}/absent", _edit(w, t, frames=[1], absent=False)
         ),
     ),
+    # the check key reads a track: whoever sees its scene (nothing is written)
+    Row(
+        "POST", TRACK + "/next-check", SCENE_READERS,
+        lambda w: Req(
+            "POST", f"/api/tracks/{w.work_track()}/next-check", {"task_id": w.ann_task, "looked": [0], "right": [0]}
+        ),
+    ),
     Row(
         "POST", TRACK + "/stationary", EDITORS,
         lambda w: Req("POST", f"/api/tracks/{(t := w.work_track())}/stationary", _edit(w, t)),
@@ -285,6 +292,10 @@ ROWS: list[Row] = [
         lambda w: Req("POST", f"/api/scenes/{w.scene_id}/autolabel", {"detector": "classic"}),
     ),
     Row("GET", SCENE + "/guidance", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/guidance")),
+    Row(
+        "GET", SCENE + "/stationary-review", SCENE_READERS,
+        lambda w: Req("GET", f"/api/scenes/{w.scene_id}/stationary-review", params={"task_id": w.ann_task}),
+    ),
     Row("GET", SCENE + "/ego-poses", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/ego-poses")),
     Row(
         "POST", SCENE + "/ego-poses/estimate", AUTOMATION_RUNNERS,

@@ -122,12 +122,22 @@ def test_reject_suggestions_are_mostly_false_positives(kitti_0001: Run) -> None:
     false = [a for a in rejects if a.track_id not in matched]
     assert len(false) / len(rejects) >= 0.9, (len(false), len(rejects))
     # Each names a reason that holds, and is priced as finding and judging a candidate.
+    weak_vehicles = 0
     for action in rejects:
         track = run.candidates.track(action.track_id or "")
-        low = track.score is not None and track.score < DEFAULT_CANDIDATE_SETTINGS.min_score
-        assert low or detection_count(track) < DEFAULT_CANDIDATE_SETTINGS.few_detections
+        settings = DEFAULT_CANDIDATE_SETTINGS
+        low = track.score is not None and track.score < settings.min_score
+        confidence = track.attributes["mean_confidence"]
+        assert isinstance(confidence, float)
+        weak_vehicle = track.label in ("Car", "Van", "Truck") and (
+            confidence < settings.weak_vehicle_confidence
+            and detection_count(track) < settings.weak_vehicle_detections
+        )
+        assert low or weak_vehicle or detection_count(track) < settings.few_detections
+        weak_vehicles += weak_vehicle and not low
         assert action.saves_seconds == pytest.approx(SELECT - NEXT_ITEM)
         assert action.cost_seconds == pytest.approx(NEXT_ITEM + INSPECT + REJECT)
+    assert weak_vehicles >= 1  # the class-specific rule rejects candidates the score alone keeps
 
 
 def test_queue_is_ranked_by_saving_per_second(kitti_0001: Run) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from labelpilot.formats import read_scene
 from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.scenes import Scene
-from labelpilot.services import scenes, tasks
+from labelpilot.services import automation_runs, scenes, tasks
 from labelpilot.store.blobs import BlobStore
 from labelpilot.tracks import Track, world_shapes
 from tests.conftest import SAMPLE
@@ -95,3 +95,11 @@ def make_world(db_factory: sessionmaker[Session], blob_root: Path, which: str = 
         task = tasks.create_task(s, team.manager, team.project_id, row.id, "annotate", assignee="ann")
         tasks.start_task(s, team.ann, task.id)
     return World(team, blobs, row.id, task.id)
+
+
+def make_autolabelled_world(db_factory: sessionmaker[Session], blob_root: Path) -> World:
+    """KITTI 0001 stored with ann's task, and candidates associated from its detections (autolabel)."""
+    world = make_world(db_factory, blob_root, "kitti")
+    with db_factory.begin() as s:
+        automation_runs.autolabel(s, world.blobs, world.team.manager, world.scene_id, from_layer=DETECTIONS)
+    return world

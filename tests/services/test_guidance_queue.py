@@ -11,7 +11,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelpilot.services import track_edits
-from labelpilot.services.automation_runs import autolabel
 from labelpilot.services.errors import ForbiddenError, InvalidError, NotFoundError
 from labelpilot.services.guidance_queue import default_candidate_layers, guidance, task_nudges
 from labelpilot.store.tables import LayerRow, TrackRow
@@ -19,6 +18,7 @@ from tests.services.automation_world import (
     DETECTIONS,
     TRACKER,
     World,
+    make_autolabelled_world,
     make_world,
     parked_car,
     parked_car_keyframes,
@@ -32,11 +32,7 @@ FIRST_EDITS = 6
 
 @pytest.fixture
 def world(db_factory: sessionmaker[Session], tmp_path: Path) -> World:
-    """KITTI 0001 stored with ann's task, and candidates associated from its detections."""
-    world = make_world(db_factory, tmp_path / "blobs", "kitti")
-    with db_factory.begin() as s:
-        autolabel(s, world.blobs, world.team.manager, world.scene_id, from_layer=DETECTIONS)
-    return world
+    return make_autolabelled_world(db_factory, tmp_path / "blobs")
 
 
 @pytest.fixture

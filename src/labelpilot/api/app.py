@@ -7,7 +7,17 @@ from fastapi import FastAPI
 from labelpilot import __version__
 from labelpilot.api.errors import install_error_handlers
 from labelpilot.api.limits import BodySizeLimit
-from labelpilot.api.routers import auth, automation, ego_poses, kpis, projects, scenes, tasks, tracks
+from labelpilot.api.routers import (
+    auth,
+    automation,
+    ego_poses,
+    kpis,
+    projects,
+    scenes,
+    stationary_review,
+    tasks,
+    tracks,
+)
 from labelpilot.api.state import AppState
 from labelpilot.services.event_broadcast import EventBroadcaster
 from labelpilot.services.kpi_live import LiveKpis
@@ -36,7 +46,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         live_kpis=LiveKpis(sessions, broadcaster, idle_seconds=settings.kpi_idle_seconds),
     )
     install_error_handlers(app)
-    for module in (auth, projects, scenes, tasks, tracks, automation, ego_poses, kpis):
+    for module in (auth, projects, scenes, tasks, tracks, automation, stationary_review, ego_poses, kpis):
         app.include_router(module.router)
     install_web(app, settings)
     app.add_middleware(

@@ -3,17 +3,24 @@
 * ``frame_by_frame`` — the baseline: step through every frame; scan it for objects without a shape and
   draw them; carry every tracked object's box forward (copy forward), look at it, correct it when it
   fails, cut it when the object is gone.
-* ``keyframes_sensor_frame`` — today's open-source tools: scan at a stride, keyframes where the scans
-  found the object, interpolation in the sensor frame, checks by bisection between keyframes.
+* ``keyframes_sensor_frame`` — today's open-source tools: scan at a stride (a frame-step key, as such
+  tools have), keyframes where the scans found the object, interpolation in the sensor frame, checks by
+  bisection between keyframes, each reached with a mouse jump.
 * ``guided_without_auto_labels`` — LabelPilot without auto labels: the same scans and bisection with
   world-frame interpolation, stationary objects kept as one world box, then the guidance queue
   (measurement views, flags).
 * ``guided`` — LabelPilot: first the guidance queue's candidates (auto labels) are confirmed, marked
-  stationary or rejected, corrected at the suggested frames; then each confirmed track's life proposed
+  stationary or rejected, corrected at the suggested frames (a stationary candidate in the stationary
+  review, judged by the one world box confirming it gives); then each confirmed track's life proposed
   from the evidence (``automation.life_evidence``) is accepted with one key, and only the ends the
   evidence leaves weak are looked at (each opened by the queue); the annotator searches for none of the
   accepted ends, which are delivered as they are. Then the scans find what the candidates missed and
   where the other lives really start and end; bisection; the rest of the queue.
+
+Both LabelPilot workflows have the product's navigation keys (``annotator_tools``): the check key
+opens the next frame of a track to look at (``guidance.checks``: a stretch where the track's own
+detections agree with its box may stay unseen longer), the end search opens the middle of the bracket
+where a life ends, and a key goes to the next scanned frame.
 
 Every workflow ends with submitting the task. The policies (stride, how long a stretch may stay
 unchecked) are the same for every workflow that uses them, fixed here, not tuned per run.

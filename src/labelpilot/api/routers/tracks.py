@@ -3,18 +3,32 @@ a stale ``expected_version`` answers 409 with the current track."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from labelpilot.api.deps import CurrentActor, SessionDep
-from labelpilot.api.params import BodyId, FrameNumber, FramePath, IdPath, IdQuery, Text, Version, VersionQuery
-from labelpilot.services import track_edits
+from labelpilot.api.params import (
+    MAX_INT32,
+    BodyId,
+    FrameNumber,
+    FramePath,
+    IdPath,
+    IdQuery,
+    Text,
+    Version,
+    VersionQuery,
+)
+from labelpilot.services import track_checks, track_edits
 
 router = APIRouter(prefix="/api", tags=["tracks"])
 
 Pose = list[float] | dict[str, Any]
+JudgedFrame = Annotated[int, Field(strict=True, ge=0, le=MAX_INT32)]
+"""A frame a person judged: a real JSON integer (no booleans, no strings)."""
+MAX_JUDGED = 100_000
+"""A bound before the service's own (at most the scene's frame count)."""
 POSE_HELP = "12 numbers (3x4 row-major world pose), {center, yaw} or {center, quat_xyzw}"
 
 
@@ -70,6 +84,23 @@ class CandidateConfirm(Versioned):
 class AbsentSet(Versioned):
     frames: list[FrameNumber] = Field(min_length=1, description="frames inside the track's life")
     absent: bool = Field(description="true: the object is not seen there (no shape); false: seen again")
+
+
+class CheckRequest(BaseModel):
+    task_id: BodyId | None = None
+    looked: list[JudgedFrame] = Field(
+        default_factory=list, max_length=MAX_JUDGED, description="frames of the track the person looked at"
+    )
+    right: list[JudgedFrame] = Field(
+        default_factory=list,
+        max_length=MAX_JUDGED,
+        description="frames looked at where the box was right as shown (left unedited)",
+    )
+    accepted_ends: list[JudgedFrame] = Field(
+        default_factory=list,
+        max_length=MAX_JUDGED,
+        description="ends of the life taken from the proposed life without a look",
+    )
 
 
 class MakeStationary(Versioned):
@@ -173,6 +204,23 @@ def set_absent(track_id: IdPath, body: AbsentSet, session: SessionDep, actor: Cu
         session, actor, track_id, body.expected_version, body.frames, body.absent, task_id=body.task_id
     )
     return result.to_json()
+
+
+@router.post("/tracks/{track_id}/next-check")
+def next_check(
+    track_id: IdPath, body: CheckRequest, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    """The frame of the track to look at next (the editor's check key), given what was judged;
+    ``frame`` null once the track is checked. Anyone who sees the scene may ask; nothing is written."""
+    return track_checks.next_track_check(
+        session,
+        actor,
+        track_id,
+        looked=body.looked,
+        right=body.right,
+        accepted_ends=body.accepted_ends,
+        task_id=body.task_id,
+    )
 
 
 @router.post("/tracks/{track_id}/stationary")

@@ -1,15 +1,17 @@
 // @ts-check
 /**
  * Every user action of the editor. Views and the keymap call these. The track edits are in
- * trackActions.js (this class extends it): each changes the model at once (optimistically) and
- * sends the edit through the pipeline, whose answer from the server replaces the optimistic copy.
- * Navigation, modes, guidance (guidanceFlow.js), undo and redo, and submitting are here; the
- * events that are not edits (nudges shown, heartbeats, ...) go out through ``events``.
+ * trackActions.js and lifeActions.js (this class extends them): each changes the model at once
+ * (optimistically) and sends the edit through the pipeline, whose answer from the server replaces the
+ * optimistic copy. Navigation, modes, guidance (guidanceFlow.js), the check key and the end search
+ * (checkFlow.js), undo and redo, and submitting are here; the events that are not edits (nudges
+ * shown, heartbeats, ...) go out through ``events``.
  */
 
+import { CheckFlow } from './checkFlow.js';
 import { EditorEvents } from './editorEvents.js';
 import { GuidanceFlow } from './guidanceFlow.js';
-import { TrackActions } from './trackActions.js';
+import { LifeActions } from './lifeActions.js';
 
 /** @typedef {import('./editorTypes.js').GuidanceAction} GuidanceAction */
 /** @typedef {import('./model.js').EditorModel} EditorModel */
@@ -18,7 +20,7 @@ import { TrackActions } from './trackActions.js';
 /** Play speed when the scene's timestamps do not say (KITTI and most lidars: 10 Hz). */
 const DEFAULT_FRAME_MS = 100;
 
-export class EditorController extends TrackActions {
+export class EditorController extends LifeActions {
   /** @type {ReturnType<typeof setInterval> | null} */ #playTimer = null;
 
   /**
@@ -29,6 +31,7 @@ export class EditorController extends TrackActions {
     super(model, api);
     this.events = new EditorEvents(model, api);
     this.guidanceFlow = new GuidanceFlow(this);
+    this.checkFlow = new CheckFlow(this);
   }
 
   /**
@@ -65,16 +68,31 @@ export class EditorController extends TrackActions {
     this.model.setFrame(this.model.frameIndex - 1);
   }
 
+  /** The median time between frames, in milliseconds (from the timestamps). */
+  framePeriodMs() {
+    const frames = this.model.frames;
+    const steps = frames.slice(1).map((f, i) => (f.timestamp_us - frames[i].timestamp_us) / 1000);
+    const ms = steps.length ? steps.sort((a, b) => a - b)[steps.length >> 1] : DEFAULT_FRAME_MS;
+    return ms > 0 ? ms : DEFAULT_FRAME_MS;
+  }
+
+  /** Frames in one second of scene: the scan stride of shift+arrows. */
+  scanStride() {
+    return Math.max(1, Math.round(1000 / this.framePeriodMs()));
+  }
+
+  /** @param {1 | -1} direction */
+  stepScan(direction) {
+    this.model.setFrame(this.model.frameIndex + direction * this.scanStride());
+  }
+
   togglePlay() {
     if (this.model.mode === 'play') {
       this.#stopPlay();
       return;
     }
     if (!this.model.setMode('play')) return;
-    const frames = this.model.frames;
-    const steps = frames.slice(1).map((f, i) => (f.timestamp_us - frames[i].timestamp_us) / 1000);
-    const ms = steps.length ? steps.sort((a, b) => a - b)[steps.length >> 1] : DEFAULT_FRAME_MS;
-    this.#playTimer = setInterval(() => this.nextFrame(), Math.max(ms || DEFAULT_FRAME_MS, 30));
+    this.#playTimer = setInterval(() => this.nextFrame(), Math.max(this.framePeriodMs(), 30));
   }
 
   #stopPlay() {
@@ -98,9 +116,10 @@ export class EditorController extends TrackActions {
     if (this.model.mode === 'draw') this.model.setMode('idle');
   }
 
-  /** Escape: end drawing, else clear the selection. */
+  /** Escape: end drawing (or playing, or an end search), else clear the selection. */
   cancel() {
-    if (this.model.mode === 'draw') this.cancelDraw();
+    if (this.checkFlow.search) this.checkFlow.cancelSearch();
+    else if (this.model.mode === 'draw') this.cancelDraw();
     else if (this.model.mode === 'play') this.#stopPlay();
     else this.select(null);
   }

@@ -14,6 +14,7 @@ import { Keymap } from './keymap.js';
 import { EditorModel } from './model.js';
 import { bindLogout, goToLogin, HOME_PATH } from './pages/session.js';
 import { mountCameraPanel } from './views/cameraPanel.js';
+import { mountCheckStatus } from './views/checkStatus.js';
 import { mountConflictDialog } from './views/conflictDialog.js';
 import { isDialogOpen } from './views/dialog.js';
 import { mountGuidancePanel } from './views/guidancePanel.js';
@@ -22,6 +23,7 @@ import { mountKpiStrip } from './views/kpiStrip.js';
 import { mountPoseNotice } from './views/poseNotice.js';
 import { mountObjectList } from './views/objectList.js';
 import { SceneView } from './views/sceneView.js';
+import { mountStationaryReview } from './views/stationaryReview.js';
 import { mountSubmitDialog } from './views/submitDialog.js';
 import { mountTimeline } from './views/timeline.js';
 import { mountToasts, mountTopbar } from './views/topbar.js';
@@ -34,7 +36,7 @@ import { mountToasts, mountTopbar } from './views/topbar.js';
 /** Task states in which the assignee opens the task by starting it. */
 const STARTABLE = new Set(['queued', 'rejected']);
 /** Actions a held-down key repeats; edits never repeat by accident. */
-const REPEATABLE = new Set(['prevFrame', 'nextFrame', 'nextTrack']);
+const REPEATABLE = new Set(['prevFrame', 'nextFrame', 'nextTrack', 'prevScanFrame', 'nextScanFrame']);
 
 export class Editor {
   /**
@@ -52,6 +54,8 @@ export class Editor {
     this.submitDialog = null;
     /** @type {{open(): void, toggle(): void} | null} */
     this.help = null;
+    /** @type {{open(): Promise<void>} | null} the stationary-objects review (key r) */
+    this.review = null;
   }
 
   /** @param {string} id */
@@ -137,13 +141,26 @@ export class Editor {
     mountKpiStrip(this.element('kpi'), model);
     const sceneView = new SceneView(this.element('scene-view'), model, controller);
     controller.boxFitter = sceneView;
+    this.review = mountStationaryReview(
+      this.element('scene-view'),
+      model,
+      controller,
+      sceneView,
+      keymap,
+      this.api,
+      (event) => isDialogOpen(overlay) || isTyping(event.target),
+    );
     mountCameraPanel(this.element('camera-panel'), model);
     mountObjectList(this.element('object-list'), model, controller);
     const guidance = mountGuidancePanel(this.element('guidance-panel'), model, controller, keymap);
     if (model.task) void mountPoseNotice(this.element('guidance-panel'), this.api, model.task.scene_id);
+    const checkStatus = mountCheckStatus(this.element('guidance-panel'), model, controller.checkFlow, keymap);
     mountTimeline(this.element('timeline'), model, controller);
     mountConflictDialog(overlay, model, controller);
-    this.help = mountHelpOverlay(overlay, model, keymap, guidance.render);
+    this.help = mountHelpOverlay(overlay, model, keymap, () => {
+      guidance.render();
+      checkStatus.render();
+    });
     this.submitDialog = mountSubmitDialog(overlay, model, controller, () => location.assign(HOME_PATH));
     this.element('help-button').addEventListener('click', () => this.help?.open());
     this.element('submit').addEventListener('click', () => this.submitDialog?.open());
@@ -193,6 +210,8 @@ export class Editor {
       togglePlay: () => controller.togglePlay(),
       firstFrame: () => controller.goToFrame(0),
       lastFrame: () => controller.goToFrame(model.frameCount - 1),
+      nextScanFrame: () => controller.stepScan(1),
+      prevScanFrame: () => controller.stepScan(-1),
       nextTrack: () => this.#selectNextHere(),
       cancel: () => controller.cancel(),
       nextAction: () => controller.nextAction(),
@@ -202,6 +221,10 @@ export class Editor {
       },
       followNudge: () => controller.followNudge(0),
       dismissNudge: () => controller.dismissNudge(0),
+      checkNext: () => controller.checkFlow.checkNext(),
+      findEnd: () => controller.checkFlow.startEndSearch(),
+      objectHere: () => controller.checkFlow.answer(true),
+      objectNotHere: () => controller.checkFlow.answer(false),
       measure: () => controller.goToMeasurement(model.selectedId),
       acceptLife: onSelected((id) => flow.acceptLife(id)),
       confirm: () => flow.confirmSelected(),
@@ -210,11 +233,13 @@ export class Editor {
       markMoving: onSelected((id) => controller.markMoving(id)),
       setKeyframe: onSelected((id) => controller.setKeyframe(id)),
       deleteKeyframe: onSelected((id) => controller.deleteKeyframe(id)),
+      markAbsent: onSelected((id) => controller.markAbsent(id)),
       draw: () => controller.startDraw(),
       fitToPoints: onSelected((id) => controller.fitToPoints(id)),
       deleteTrack: onSelected((id) => controller.deleteTrack(id)),
       undo: () => controller.undo(),
       redo: () => controller.redo(),
+      stationaryReview: () => this.review?.open(),
       help: () => this.help?.toggle(),
       submit: () => this.submitDialog?.open(),
     };

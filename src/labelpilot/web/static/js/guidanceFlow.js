@@ -229,13 +229,17 @@ export class GuidanceFlow {
    * sensors' coverage and lidar support); its weak ends stay in the queue as ``check_end`` items.
    * @param {string} id
    */
-  acceptLife(id) {
+  async acceptLife(id) {
     const action = this.actionFor(id, ['accept_life']);
     if (!action?.life) {
       this.model.notify('no proposed life for this object', 'error');
-      return Promise.resolve(null);
+      return null;
     }
-    return this.controller.acceptLife(id, action.life[0], action.life[1]);
+    const [first, last] = action.life;
+    const done = await this.controller.acceptLife(id, first, last);
+    // The check key then takes these ends as shown (but for the ends the queue flags as weak).
+    if (done) this.controller.checkFlow.acceptedLife(id, first, last);
+    return done;
   }
 
   /**

@@ -6,7 +6,7 @@
  * controller calls; the help overlay lists this table.
  *
  * Keys are written as KeyboardEvent.key values, lower-case for letters, with "ctrl+", "alt+" and
- * "shift+" prefixes in that order ("ctrl+shift+z", "shift+k", "ArrowLeft", "?", " " for space).
+ * "shift+" prefixes in that order ("ctrl+shift+z", "shift+k", "shift+ArrowRight", "?", " " for space).
  * Shift is part of a combination only for letters and named keys: "?" is shift+/ on most layouts
  * and is written "?".
  */
@@ -25,6 +25,16 @@ export const KEYMAP = Object.freeze({
   togglePlay: { keys: [' '], description: 'Play / pause', group: 'Navigate' },
   firstFrame: { keys: ['Home'], description: 'First frame', group: 'Navigate' },
   lastFrame: { keys: ['End'], description: 'Last frame', group: 'Navigate' },
+  nextScanFrame: {
+    keys: ['shift+ArrowRight'],
+    description: 'One second of frames forward (the scan stride)',
+    group: 'Navigate',
+  },
+  prevScanFrame: {
+    keys: ['shift+ArrowLeft'],
+    description: 'One second of frames back (the scan stride)',
+    group: 'Navigate',
+  },
   nextTrack: { keys: ['Tab'], description: 'Select the next object in this frame', group: 'Navigate' },
   cancel: { keys: ['Escape'], description: 'Stop drawing or playing; clear the selection', group: 'Navigate' },
   nextAction: { keys: ['n'], description: 'Go to the next guidance item (or suggested keyframe)', group: 'Guidance' },
@@ -35,10 +45,23 @@ export const KEYMAP = Object.freeze({
     description: 'Dismiss the latest nudge (it does not come back)',
     group: 'Guidance',
   },
+  checkNext: { keys: ['c'], description: 'Check the next frame of the selected object', group: 'Guidance' },
+  findEnd: {
+    keys: ['e'],
+    description: 'Search where the selected object\u2019s life really ends (or starts): from a frame where it is gone',
+    group: 'Guidance',
+  },
+  objectHere: { keys: ['y'], description: 'End search: the object is here', group: 'Guidance' },
+  objectNotHere: { keys: ['t'], description: 'End search: the object is not here', group: 'Guidance' },
   measure: { keys: ['m'], description: 'Go to the measurement view of the selected object', group: 'Guidance' },
   acceptLife: {
     keys: ['a'],
     description: 'Accept the proposed life (first and last frame) of the selected object',
+    group: 'Guidance',
+  },
+  stationaryReview: {
+    keys: ['r'],
+    description: 'Review the stationary candidates in one world view',
     group: 'Guidance',
   },
   confirm: {
@@ -51,6 +74,11 @@ export const KEYMAP = Object.freeze({
   markMoving: { keys: ['shift+s'], description: 'Mark moving: keyframes again', group: 'Edit' },
   setKeyframe: { keys: ['k'], description: 'Set a keyframe here', group: 'Edit' },
   deleteKeyframe: { keys: ['shift+k'], description: 'Delete the keyframe here', group: 'Edit' },
+  markAbsent: {
+    keys: ['shift+x'],
+    description: 'The selected object is not here: trim its life at an end, else mark the frame absent',
+    group: 'Edit',
+  },
   draw: { keys: ['b'], description: 'Draw a box in the bird\u2019s-eye view', group: 'Edit' },
   fitToPoints: { keys: ['f'], description: 'Fit the box to the lidar points', group: 'Edit' },
   deleteTrack: { keys: ['Delete'], description: 'Delete the selected track', group: 'Edit' },

@@ -39,6 +39,10 @@ import { createToolbar, loadSettings, saveSettings } from './scene/toolbar.js';
 /** @typedef {import('./scene/mainView.js').MainMode} MainMode */
 /** @typedef {import('./scene/pointCloud.js').ColorMode} ColorMode */
 /** @typedef {import('./scene/toolbar.js').ViewSettings} ViewSettings */
+/**
+ * Another scene for the main view; `itemsAt` places it in a frame's ego frame and answers the boxes to caption.
+ * @typedef {{scene: THREE.Scene, itemsAt: (egoTWorld: import('../geometry.js').Mat4) => BoxItem[]}} MainLayer
+ */
 
 const FALLBACK_SIZE = /** @type {[number, number, number]} */ ([4.0, 1.8, 1.6]);
 
@@ -117,6 +121,10 @@ export class SceneView {
     this.statusIsError = false;
     /** @type {{box: Box, drawing: boolean} | null} a box being dragged or drawn (ego) */ this.draft = null;
     /** @type {BoxItem[]} */ this.items = [];
+    /** @type {MainLayer | null} another scene the main view shows instead of the frame's (a review) */
+    this.mainLayer = null;
+    /** @type {BoxItem[]} the boxes the main view captions (the frame's, or the main layer's) */
+    this.mainItems = [];
     /** @type {CloseUpKind | null} the close-up the guidance asked for */ this.focusedCloseUp = null;
     /** @type {string | null} the track the close-ups are framed on */ this.framedId = null;
     this.selectedColor = BOX_COLORS.selected;
@@ -208,6 +216,7 @@ export class SceneView {
     const items = boxItems(shapes, egoTWorld, selectedId, this.draft, this.controller.drawLabel);
     this.items = items;
     this.boxes.update(items);
+    this.mainItems = this.mainLayer ? this.mainLayer.itemsAt(egoTWorld) : items;
     if (!this.points.sweep && items.length) {
       // Without a sweep the ground is where the boxes stand.
       this.ground.setGroundZ(quantile(items.map((i) => i.box.center[2] - i.box.size[2] / 2), 0.5));
@@ -289,6 +298,17 @@ export class SceneView {
     this.requestRender();
   }
 
+  /**
+   * Show another scene in the main view (the stationary review: world-frame content placed in the
+   * shown frame's ego frame), or the frame's own again (null). The close-ups keep the frame's.
+   * @param {MainLayer | null} layer
+   */
+  setMainLayer(layer) {
+    this.mainLayer = layer;
+    this.element.dataset.mainLayer = layer ? 'review' : '';
+    this.refreshBoxes();
+  }
+
   // --- settings -----------------------------------------------------------------------------
 
   /** @param {MainMode} mode */
@@ -351,7 +371,8 @@ export class SceneView {
     const drawing = this.model.mode === 'draw';
     const hint = `Draw a ${this.controller.drawLabel}: drag from its back to its front, then click (typical width) or drag the width · Esc cancels`;
     const shown = this.renderer.render(this.main, this.closeUps, {
-      items: this.items,
+      items: this.mainItems,
+      mainScene: this.mainLayer?.scene ?? null,
       captions: this.settings.captions,
       selected: this.items.find((item) => item.id === this.model.selectedId) ?? null,
       selectedColor: this.selectedColor,

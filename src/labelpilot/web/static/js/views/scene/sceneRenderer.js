@@ -17,7 +17,8 @@ import { enterViewport, layoutViewports, placeOver } from './viewports.js';
 /** @typedef {import('./overlay.js').Rect} Rect */
 /**
  * @typedef {object} Frame  what one render draws
- * @property {BoxItem[]} items
+ * @property {BoxItem[]} items  the main view's boxes (for captions)
+ * @property {THREE.Scene | null} [mainScene]  what the main view draws instead of the frame's scene
  * @property {boolean} captions
  * @property {BoxItem | null} selected
  * @property {string} selectedColor  the selected box's status colour, for its handles
@@ -96,7 +97,7 @@ export class SceneRenderer {
     const rects = this.rects;
     enterViewport(renderer, rects.main, BACKGROUND);
     points.material.size = POINT_SIZE[main.mode];
-    renderer.render(this.scene, main.camera);
+    renderer.render(frame.mainScene ?? this.scene, main.camera);
     overlay.clear();
     if (frame.captions) overlay.captions(frame.items, (p) => main.toScreen(p), rects.main);
     /** @type {CloseUpKind[]} */
