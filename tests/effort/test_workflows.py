@@ -126,4 +126,4 @@ def test_labelpilot_opens_every_check_by_key_where_other_tools_jump(
     assert keyed["jump_to_frame"] == pytest.approx(3 * JUMP)
     guided = out["guided_without_auto_labels"].figures.seconds_by_action
     assert "jump_to_frame" not in guided
-    assert guided["next_item"] >= 3 * NEXT
+    assert guided["next_item"] >= 3 * NEXT - 1e-9  # the three looks, opened by key

@@ -28,13 +28,16 @@ import pytest
 from labelpilot.automation.association import AssociationParams
 from labelpilot.automation.candidates import build_candidates
 from labelpilot.automation.detector import detector_layer
+from labelpilot.automation.keyframes import keyframed_track
+from labelpilot.automation.measurement_view import measurement_views
 from labelpilot.automation.sweep_access import SceneSweeps
 from labelpilot.formats import read_scene
 from labelpilot.guidance.actions import KEYS, Action
 from labelpilot.guidance.candidate_actions import DEFAULT_CANDIDATE_SETTINGS, detection_count
 from labelpilot.guidance.engine import is_detection_layer, next_best_actions
+from labelpilot.guidance.review_actions import SAME_VIEW_FRAMES
 from labelpilot.scenes import Scene
-from labelpilot.tracks import AnnotationLayer, Provenance, Track, TrackStatus
+from labelpilot.tracks import AnnotationLayer, Keyframed, Provenance, Track, TrackStatus, as_stationary
 from tests.automation.stationary_evaluation import KITTI_MAX_DRIFT, matched_truth
 
 # Effort model prices (shared/EFFORT_MODEL.md): next item, inspect, mark stationary, reject, select.
@@ -76,6 +79,12 @@ def _confirmed_copy(track: Track, row_id: str, source: str) -> Track:
     return dataclasses.replace(
         track, track_id=row_id, status=TrackStatus.CONFIRMED, provenance=Provenance("candidate", source)
     )
+
+
+def _as_confirmed(candidate: Track, action: Action) -> Track:
+    if action.kind == "confirm_stationary":
+        return as_stationary(candidate)
+    return keyframed_track(candidate, list(action.keyframes))
 
 
 def test_parked_cars_are_offered_as_stationary_near_the_top(kitti_0001: Run) -> None:
@@ -182,8 +191,12 @@ def test_ground_truth_is_never_read(sample_dir: Path) -> None:
 def test_confirmed_work_tracks_cover_their_candidates_and_get_measured(sample_dir: Path) -> None:
     run = _kitti(sample_dir, "0000")
     confirms = [a for a in run.actions if a.kind.startswith("confirm")][:8]
+    # Confirmed as the editor does: keyed at the suggested keyframes (a moving one), held still (a
+    # stationary one).
     work = [
-        _confirmed_copy(run.candidates.track(a.track_id or ""), str(i + 1), "auto:pointrcnn")
+        _confirmed_copy(
+            _as_confirmed(run.candidates.track(a.track_id or ""), a), str(i + 1), "auto:pointrcnn"
+        )
         for i, a in enumerate(confirms)
     ]
     scene = Scene(
@@ -197,8 +210,19 @@ def test_confirmed_work_tracks_cover_their_candidates_and_get_measured(sample_di
     # Other candidates keep their actions, unless they are the same object as a confirmed track.
     unchanged = [a for a in run.actions if a.track_id in remaining and remaining[a.track_id] == a]
     assert len(unchanged) >= 0.95 * (len(run.actions) - len(confirms))
-    measured_tracks = {a.track_id for a in actions if a.kind == "measure"}
-    assert measured_tracks == {t.track_id for t in work}
+    # Every confirmed track gets a measurement view, but where a keyframe is within SAME_VIEW_FRAMES
+    # (a person placed or accepted the box there with the same close-ups in view).
+    for track in work:
+        keyed = sorted(track.motion.keyframes) if isinstance(track.motion, Keyframed) else []
+        measured = [a.frame for a in actions if a.kind == "measure" and a.track_id == track.track_id]
+        views = list(measurement_views(scene, track).values())
+        assert views
+        if not keyed:
+            assert measured
+        for frame in measured:
+            assert all(abs(k - frame) > SAME_VIEW_FRAMES for k in keyed)
+    assert any(isinstance(t.motion, Keyframed) for t in work)
+    assert {a.track_id for a in actions if a.kind == "measure"}
     for action in actions:
         if action.kind == "measure":
             assert action.view in ("side", "back") and action.layer == "work" and action.key == "m"
@@ -261,7 +285,8 @@ def test_demo_drive_with_the_lidar_detector(sample_dir: Path) -> None:
     association = AssociationParams(birth_confidence=0.2)
     candidates = build_candidates(scene, scene.layer("auto:classic"), sweeps=sweeps, params=association)
     first = candidates.tracks[0]
-    scene.add_layer(AnnotationLayer("work", [_confirmed_copy(first, "1", "auto:classic")]))
+    # Confirmed as one world box (no keyframes, so every measurement view is offered).
+    scene.add_layer(AnnotationLayer("work", [_confirmed_copy(as_stationary(first), "1", "auto:classic")]))
     scanned = range(0, len(scene.frames), 2)
     actions = next_best_actions(
         scene, "work", ["auto:classic"], sweeps=sweeps, association=association, missed_frames=scanned

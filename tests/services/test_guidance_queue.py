@@ -115,6 +115,9 @@ def test_confirmed_measured_and_keyed_tracks_in_guidance_and_nudges(
             s, team.ann, int(copies[0]), 1, size=[4.1, 1.7, 1.5], task_id=world.task_id
         )
         assert resized.track["size"] == [4.1, 1.7, 1.5]
+        # The tracker keys its tracks at every frame, and a keyframe next to a measurement view means
+        # a person saw the box there: held as one world box instead, the second has views to measure.
+        track_edits.make_stationary(s, team.ann, int(copies[1]), 1, task_id=world.task_id)
     with db_factory.begin() as s:
         actions = guidance(
             s, world.blobs, team.ann, world.scene_id, task_id=world.task_id, candidate_layers=tracker

@@ -35,7 +35,7 @@ from typing import Literal
 from labelpilot.effort.annotator import Annotator, InterpolationMode, shape_at
 from labelpilot.effort.sweep import SweepPolicy, sweep
 from labelpilot.guidance.actions import Action
-from labelpilot.guidance.checks import CheckLimits
+from labelpilot.guidance.checks import DEFAULT_LIMIT_SECONDS, CheckLimits
 from labelpilot.tracks import Track, as_stationary
 
 WorkflowName = Literal["frame_by_frame", "keyframes_sensor_frame", "guided_without_auto_labels", "guided"]
@@ -52,11 +52,11 @@ CANDIDATE_KINDS = frozenset({"confirm_stationary", "confirm_moving", "reject_fal
 class WorkflowSettings:
     scan_stride_s: float = 1.0
     """Seconds of scene between two frames scanned for objects without a shape."""
-    max_unchecked_moving_s: float = 1.0
+    max_unchecked_moving_s: float = DEFAULT_LIMIT_SECONDS[0]
     """Longest stretch of a moving track's interpolated frames left without a look."""
-    max_unchecked_stationary_s: float = 3.0
+    max_unchecked_stationary_s: float = DEFAULT_LIMIT_SECONDS[1]
     """The same for a stationary track (one world box: it can only go wrong through the poses)."""
-    max_unchecked_supported_s: float = 3.0
+    max_unchecked_supported_s: float = DEFAULT_LIMIT_SECONDS[2]
     """The same for a stretch of a moving track where its own detections agree closely with its box
     (LabelPilot's check key knows that; ``guidance.checks``)."""
     frame_period_s: float = 0.1

@@ -2,7 +2,8 @@
 
 * **measure**: for each confirmed track not yet measured, one action per group of nearby frames
   among its measurement views (``automation.measurement_view``): the length is measured from the
-  side, the width from the back, often at another frame;
+  side, the width from the back, often at another frame; none where the track has a keyframe within
+  ``SAME_VIEW_FRAMES`` of the view (a person placed or accepted the box there, close-ups in view);
 * **review_flag**: one per flag of ``automation.flags.track_flags`` (a jump, a yaw flip, lost point
   support, a disagreement with the auto labels, an implausible size);
 * **look_at_missed**: one per ``automation.flags.missed_object_flags`` flag (points that no shape of
@@ -20,7 +21,7 @@ from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.guidance.actions import Action
 from labelpilot.guidance.costs import look_at_missed_price, measure_price, review_flag_price
 from labelpilot.scenes import Scene
-from labelpilot.tracks import AnnotationLayer, Track
+from labelpilot.tracks import AnnotationLayer, Keyframed, Track
 
 SAME_VIEW_FRAMES = 3
 """Measurement views at most this many frames apart are offered as one action."""
@@ -54,9 +55,13 @@ def measure_actions(
     for track in tracks:
         if track.track_id in measured or not track.frames():
             continue
+        keyed = sorted(track.motion.keyframes) if isinstance(track.motion, Keyframed) else []
         views = list(measurement_views(scene, track, sweeps).values())
         for group in _nearby_groups(views, SAME_VIEW_FRAMES):
             best = max(group, key=lambda v: (v.score, -v.frame))
+            if any(abs(k - best.frame) <= SAME_VIEW_FRAMES for k in keyed):
+                # A keyframe is a box a person placed or accepted with the same close-ups in view.
+                continue
             dimensions = [v.dimension for v in sorted(group, key=lambda v: _DIMENSION_ORDER[v.dimension])]
             actions.append(
                 Action.priced(
