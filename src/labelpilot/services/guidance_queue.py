@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelpilot.automation.candidates import CANDIDATE_PREFIX
-from labelpilot.guidance.engine import next_best_actions
+from labelpilot.guidance.actions import ranked
+from labelpilot.guidance.engine import next_best_actions, pending_candidate_actions
 from labelpilot.guidance.nudges import NUDGE_SHOWN, TaskEvent, nudges
 from labelpilot.scenes import Scene
 from labelpilot.services import tasks
@@ -86,6 +87,28 @@ def _load(session: Session, scene_row: SceneRow, work_layer: str, candidate_laye
     return scene
 
 
+def _queue_scene(
+    session: Session,
+    actor: Actor,
+    scene_id: int,
+    task_id: int | None,
+    work_layer: str | None,
+    candidate_layers: Sequence[str] | None,
+) -> tuple[Scene, str, list[str]]:
+    """The scene loaded with the work layer and the candidate layers a queue reads (access checked)."""
+    scene_row = visible_scene(session, actor, scene_id)
+    task = _task_on_scene(session, actor, task_id, scene_id) if task_id is not None else None
+    work = work_layer if work_layer is not None else task.layer if task is not None else DEFAULT_WORK_LAYER
+    if candidate_layers is None:
+        names = session.scalars(
+            select(LayerRow.name).where(LayerRow.scene_id == scene_id).order_by(LayerRow.id)
+        ).all()
+        candidate_layers = [n for n in default_candidate_layers(names) if n != work]
+    if GROUND_TRUTH in (work, *candidate_layers):
+        raise InvalidError("guidance never reads the ground_truth layer", field="layer")
+    return _load(session, scene_row, work, candidate_layers), work, list(candidate_layers)
+
+
 def guidance(
     session: Session,
     blobs: BlobStore,
@@ -103,28 +126,29 @@ def guidance(
     ``default_candidate_layers`` of the scene. A ``task_id`` must name a task on this scene the
     caller may see. Tracks in ``measured_track_ids`` get no ``measure`` action.
     """
-    scene_row = visible_scene(session, actor, scene_id)
-    task = _task_on_scene(session, actor, task_id, scene_id) if task_id is not None else None
+    scene, work, candidates = _queue_scene(session, actor, scene_id, task_id, work_layer, candidate_layers)
     if limit is not None and not 1 <= limit <= MAX_ACTIONS:
         raise InvalidError(f"limit must be between 1 and {MAX_ACTIONS}", field="limit")
-    work = work_layer if work_layer is not None else task.layer if task is not None else DEFAULT_WORK_LAYER
-    if candidate_layers is None:
-        names = session.scalars(
-            select(LayerRow.name).where(LayerRow.scene_id == scene_id).order_by(LayerRow.id)
-        ).all()
-        candidate_layers = [n for n in default_candidate_layers(names) if n != work]
-    if GROUND_TRUTH in (work, *candidate_layers):
-        raise InvalidError("guidance never reads the ground_truth layer", field="layer")
-    scene = _load(session, scene_row, work, candidate_layers)
     actions = next_best_actions(
         scene,
         work,
-        list(candidate_layers),
+        candidates,
         sweeps=_sweeps(blobs, scene),
         limit=limit,
         measured_track_ids=measured_track_ids(session, scene_id, task_id),
     )
     return [action.to_json() for action in actions]
+
+
+def candidate_guidance(
+    session: Session, blobs: BlobStore, actor: Actor, scene_id: int, *, task_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The queue's items for pending candidates only, in the queue's order (``guidance`` without the
+    items for confirmed tracks and missed objects, which cost most of its time)."""
+    scene, work, candidates = _queue_scene(session, actor, scene_id, task_id, None, None)
+    work_layer = scene.layers.get(work) or AnnotationLayer(work)
+    actions = pending_candidate_actions(scene, work_layer, candidates, sweeps=_sweeps(blobs, scene))
+    return [action.to_json() for action in ranked(actions)]
 
 
 def _task_event(row: EventRow) -> TaskEvent:

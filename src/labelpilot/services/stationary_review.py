@@ -1,7 +1,7 @@
 """The stationary-objects review: every stationary candidate of a scene in one world-frame view.
 
 The items are the pending ``confirm_stationary`` actions of the guidance queue (``guidance_queue``, the
-queue the editor's ``/guidance`` route serves), in its order, each with the world box that confirming
+queue the editor's ``/guidance`` route serves; only its candidate items are computed), in its order, each with the world box that confirming
 the candidate and marking it stationary gives: ``track_edits.make_stationary`` without a pose puts the
 box at ``robust_world_pose`` of the track's keyframes (a confirmation copies the candidate's keyframes
 as they are), and a candidate that is already stationary keeps its one pose.
@@ -29,7 +29,7 @@ from labelpilot.geometry import Pose
 from labelpilot.geometry.pose_json import pose_from_json
 from labelpilot.services.actors import Actor
 from labelpilot.services.blob_sweeps import BlobSweeps
-from labelpilot.services.guidance_queue import guidance
+from labelpilot.services.guidance_queue import candidate_guidance
 from labelpilot.services.pose_layers import current_poses
 from labelpilot.services.track_edits import robust_world_pose
 from labelpilot.store.blobs import BlobStore
@@ -113,7 +113,7 @@ def review_items(
     """
     actions = [
         a
-        for a in guidance(session, blobs, actor, scene_id, task_id=task_id)
+        for a in candidate_guidance(session, blobs, actor, scene_id, task_id=task_id)
         if a["kind"] == "confirm_stationary"
     ]
     ids = [int(a["track_id"]) for a in actions if str(a["track_id"] or "").isdigit()]

@@ -1,0 +1,190 @@
+"""The check key's memory in a real browser, on a real server: what ``a`` accepted feeds it, and a reload
+keeps what the person judged (localStorage, per user and task).
+
+As in test_editor_checks.py, each test has its own annotator and task (own work layer) on the demo's
+KITTI tracking scene, confirms the first moving candidate the queue offers, and computes the frame the
+check key must open with ``guidance.checks.next_check`` on the track read back from the server's
+database. Each test leaves the shared candidate pending again at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from labelpilot.guidance.checks import (
+    DEFAULT_LIMIT_SECONDS,
+    CheckLimits,
+    Judged,
+    next_check,
+    supported_frames,
+)
+from labelpilot.tracks import Track
+from tests.web.conftest import WebApi, WebServer
+from tests.web.test_editor_checks import (
+    CANDIDATE_LAYER,
+    GUIDANCE_TIMEOUT_MS,
+    _at,
+    _candidate_status,
+    _copy_row,
+    _frame,
+    _is_next_check,
+    _open_and_confirm,
+    _period_s,
+    _saved,
+    _track,
+    _undo_all,
+    stored_track,
+)
+
+Shot = Callable[[Page, str], Path]
+LogIn = Callable[[Page, str], None]
+
+__all__ = ["stored_track"]  # the fixture, imported to be used here
+
+WALK_PRESSES = 3
+"""Presses of the check key before the reload: the confirmed frame, then the frames it opens."""
+
+
+def _guidance(api: WebApi, scene_id: int, task_id: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.call("GET", f"/api/scenes/{scene_id}/guidance?task_id={task_id}")
+    return items
+
+
+def _limits(api: WebApi, scene_id: int) -> CheckLimits:
+    return CheckLimits.from_seconds(*DEFAULT_LIMIT_SECONDS, _period_s(api, scene_id))
+
+
+def _expected_frame(track: Track, judged: Judged, limits: CheckLimits) -> int | None:
+    found = next_check(track, judged, limits, supported_frames(track))
+    return None if found is None else found.frame
+
+
+def test_a_accepted_life_feeds_the_check_key_but_for_the_ends_the_queue_flags(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot, stored_track: Callable[[int], Track]
+) -> None:
+    user = "checks-accepted"
+    task, candidate, copy_id = _open_and_confirm(page, web_server, log_in, user)
+    api = web_server.api(user)
+    scene_id = task["scene_id"]
+
+    # The editor's queue holds the proposed life once the timeline outlines it; the weak ends are the
+    # queue's check_end items of this track (read through the API, as the editor reads them).
+    timeline = page.locator("[data-testid=timeline-canvas]")
+    expect(timeline).to_have_attribute(
+        "data-proposed-lives", re.compile(rf"(^|,){copy_id}:\d+-\d+(,|$)"), timeout=GUIDANCE_TIMEOUT_MS
+    )
+    queue = [a for a in _guidance(api, scene_id, task["id"]) if a["track_id"] == copy_id]
+    first, last = next(a["life"] for a in queue if a["kind"] == "accept_life")
+    weak = {a["frame"] for a in queue if a["kind"] == "check_end"}
+    assert weak <= {first, last}, "check_end items are opened at the proposed life's ends"
+    accepted = sorted({first, last} - weak)
+    print("DEBUG", first, last, weak, accepted)
+
+    page.keyboard.press("a")
+    _saved(page)
+    track = stored_track(int(copy_id))
+    assert (track.first_frame, track.last_frame) == (first, last)
+    assert track.attributes.get("life_accepted") is True
+
+    # The frame on screen was edited (confirmed, then its life set): looked at, not right.
+    here = _frame(page)
+    with page.expect_request(_is_next_check(copy_id)) as sent:
+        page.keyboard.press("c")
+    assert sent.value.post_data_json == {
+        "task_id": task["id"],
+        "looked": [here],
+        "right": [],
+        "accepted_ends": accepted,
+    }
+    answer = sent.value.response()
+    assert answer is not None and answer.ok
+    _saved(page)
+    after = stored_track(int(copy_id))
+    assert after.motion.keyframes.keys() == track.motion.keyframes.keys(), "a frame not found right is not keyed"
+    judged = Judged(frozenset({here}), frozenset(), frozenset(accepted))
+    expected = _expected_frame(after, judged, _limits(api, scene_id))
+    assert answer.json()["frame"] == expected
+    print("DEBUG", here, expected)
+    if expected is not None:
+        _at(page, expected)
+    if first not in weak and here != first:
+        # The accepted first end needs no look: the key does not open it.
+        assert expected != first
+    shot(page, "after-accept")
+
+    _undo_all(page, api, scene_id, candidate, steps=2)  # the accepted life, the confirmation
+
+
+def test_the_check_keys_memory_survives_a_reload_of_the_task(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot, stored_track: Callable[[int], Track]
+) -> None:
+    user = "checks-reload"
+    task, candidate, copy_id = _open_and_confirm(page, web_server, log_in, user, longest=True)
+    api = web_server.api(user)
+    scene_id = task["scene_id"]
+    limits = _limits(api, scene_id)
+    try:
+        # A few presses: the confirmed frame is looked at (edited there), the frames the key opens
+        # after are left unedited, so right.
+        looked: set[int] = set()
+        right: set[int] = set()
+        for press in range(WALK_PRESSES):
+            here = _frame(page)
+            looked.add(here)
+            if press:
+                right.add(here)
+            with page.expect_response(lambda r: _is_next_check(copy_id)(r.request)) as answered:
+                page.keyboard.press("c")
+            opened = answered.value.json()["frame"]
+            assert opened is not None, "a fresh confirmation is not checked in a few presses"
+            _saved(page)
+            _at(page, opened)
+        assert len(looked) == WALK_PRESSES and len(right) == WALK_PRESSES - 1
+
+        # Reload the task; select the track in the object list (all objects listed), as a person does.
+        page.reload()
+        expect(page.locator("body")).to_have_attribute("data-editor-ready", "true")
+        page.click("[data-testid=object-scope]")
+        copy = _copy_row(page, candidate)
+        copy.locator(".label").click()
+        expect(copy).to_have_class(re.compile(r"\bselected\b"))
+        here = _frame(page)
+        with page.expect_request(_is_next_check(copy_id)) as sent:
+            page.keyboard.press("c")
+        body = sent.value.post_data_json
+        assert body == {
+            "task_id": task["id"],
+            "looked": sorted(looked | {here}),
+            "right": sorted(right | {here}),
+            "accepted_ends": [],
+        }
+        answer = sent.value.response()
+        assert answer is not None and answer.ok
+        _saved(page)
+        track = stored_track(int(copy_id))
+        expected = _expected_frame(track, Judged(frozenset(looked | {here}), frozenset(right | {here})), limits)
+        assert answer.json()["frame"] == expected
+        if expected is not None:
+            _at(page, expected)
+            expect(copy).to_have_class(re.compile(r"\bselected\b"))
+        shot(page, "after-reload")
+    finally:
+        # The edit history does not survive a reload: take the edits back through the API as the
+        # editor's undo does (delete the copy, reopen the candidate).
+        _reopen(api, scene_id, task, candidate, copy_id)
+    assert _candidate_status(api, scene_id, candidate) == "candidate"
+
+
+def _reopen(api: WebApi, scene_id: int, task: dict[str, Any], candidate: str, copy_id: str) -> None:
+    if _candidate_status(api, scene_id, candidate) == "candidate":
+        return
+    copy = _track(api, scene_id, task["layer"], copy_id)
+    api.call("DELETE", f"/api/tracks/{copy_id}?expected_version={copy['version']}&task_id={task['id']}")
+    version = _track(api, scene_id, CANDIDATE_LAYER, candidate)["version"]
+    api.call("POST", f"/api/tracks/{candidate}/reopen", {"expected_version": version, "task_id": task["id"]})
+
