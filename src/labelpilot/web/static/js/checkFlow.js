@@ -179,7 +179,9 @@ export class CheckFlow extends EventTarget {
     const frame = model.frameIndex;
     const right = this.#leave(id, true);
     const track = found.track;
-    if (right && !track.stationary && !(String(frame) in track.keyframes) && track.first_frame <= frame) {
+    const shown = track.first_frame <= frame && frame <= track.last_frame && !track.absent_frames.includes(frame);
+    const keep = found.kind === 'track' && !track.stationary && !(String(frame) in track.keyframes);
+    if (right && shown && keep) {
       // A box found right is kept as a keyframe (the effort model's accept key), so that a correction
       // made later elsewhere cannot move a box the person has judged.
       await this.controller.setKeyframe(id);
