@@ -122,7 +122,11 @@ def test_candidates_from_a_stored_layer_then_a_rerun_replaces_them(
 
     # ann confirms one candidate in her task: the layer now holds her work and is not replaced.
     with db_factory.begin() as s:
-        confirmed = track_edits.confirm_candidate(s, kitti.team.ann, rows[0].id, 1, task_id=kitti.task_id)
+        # (autolabel moved the candidates onto its corrected ego poses: a new version, no one's work)
+        version = s.get_one(TrackRow, rows[0].id).version
+        confirmed = track_edits.confirm_candidate(
+            s, kitti.team.ann, rows[0].id, version, task_id=kitti.task_id
+        )
         assert confirmed.track["provenance"] == {"kind": "candidate", "source": CANDIDATES}
     with db_factory.begin() as s, pytest.raises(ConflictError) as refused:
         autolabel(s, kitti.blobs, kitti.team.manager, kitti.scene_id, from_layer=DETECTIONS)

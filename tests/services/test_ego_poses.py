@@ -22,7 +22,7 @@ from labelpilot.automation.pose_correction import PoseCorrection, correct_poses
 from labelpilot.automation.pose_landmarks import landmarks_from_candidates
 from labelpilot.services import ego_poses, scenes, track_edits
 from labelpilot.services.automation_runs import autolabel
-from labelpilot.services.errors import ForbiddenError, InvalidError, NotFoundError
+from labelpilot.services.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from labelpilot.store.tables import EventRow, FrameRow, TrackRow
 from tests.services.automation_world import (
     DETECTIONS,
@@ -160,8 +160,14 @@ def test_tracks_follow_the_active_poses_and_switching_back_restores_raw(
         assert moved > 0.05  # 20 frames from the middle the scale correction shows
 
     with db_factory.begin() as s:
+        version = s.get_one(TrackRow, moving_id).version
         switched = ego_poses.set_active(s, team.manager, kitti.scene_id, "raw")
         assert switched["active"] == "raw" and switched["switch"]["tracks_moved"] > 1000
+    with db_factory.begin() as s:
+        # Every moved track has a new version: an edit made against the old world is refused.
+        assert s.get_one(TrackRow, moving_id).version == version + 1
+        with pytest.raises(ConflictError):
+            track_edits.set_life(s, team.ann, moving_id, version, first, last, task_id=kitti.task_id)
     imported = np.stack([f.world_T_ego.matrix for f in kitti_file_scene().frames])
     with db_factory.begin() as s:
         np.testing.assert_allclose(_poses(s, kitti), imported, atol=1e-9)

@@ -61,8 +61,14 @@ def _confirmed(db_factory: sessionmaker[Session], world: World) -> Track:
     with db_factory.begin() as s:
         candidate = _longest_moving_candidate(s, world)
         keyframes = suggest_for_track(candidate)
+        version = s.get_one(TrackRow, int(candidate.track_id)).version  # autolabel's pose move counts one
         result = track_edits.confirm_candidate(
-            s, world.team.ann, int(candidate.track_id), 1, keyframes=list(keyframes), task_id=world.task_id
+            s,
+            world.team.ann,
+            int(candidate.track_id),
+            version,
+            keyframes=list(keyframes),
+            task_id=world.task_id,
         )
         return _stored(s, int(result.track["id"]))
 

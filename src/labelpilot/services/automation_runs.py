@@ -9,9 +9,8 @@ associated from them, which is what people confirm. Candidates are what guidance
 tracks layer is the product; the detections are the evidence behind it.
 
 A run replaces the layers of an earlier run of the same name in the same transaction, but never
-work people have done: when any track of such a layer carries an event, or was changed since it
-was written (version above 1, e.g. a confirmed or rejected candidate), the run is refused with a
-ConflictError and nothing changes. Ground truth is never read: a run on ``ground_truth`` is refused.
+work people have done: when any track of such a layer carries an event, was deleted or is no longer a
+candidate (confirmed or rejected), the run is refused with a ConflictError and nothing changes. Ground truth is never read: a run on ``ground_truth`` is refused.
 
 Afterwards the new candidates' stationary ones serve as landmarks to correct the ego poses
 (``services.ego_poses``): when a correction applies it becomes the scene's active poses.
@@ -43,7 +42,7 @@ from labelpilot.services.track_edit_input import GROUND_TRUTH
 from labelpilot.services.track_edit_store import ensure_layer
 from labelpilot.store.blobs import BlobStore
 from labelpilot.store.tables import EventRow, KeyframeRow, LayerRow, SceneRow, Track2DRow, TrackRow
-from labelpilot.tracks import AnnotationLayer
+from labelpilot.tracks import AnnotationLayer, TrackStatus
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (frames done, frames in total) while the detector reads sweeps."""
@@ -90,7 +89,9 @@ def _target_name(source: str) -> str:
 
 
 def _edited_tracks(session: Session, layer_id: int) -> int:
-    """Tracks of the layer that people have touched: with an event, or changed since they were written."""
+    """Tracks of the layer that people have touched: with an event, deleted, or no longer a candidate
+    (confirmed or rejected). Not the version: a switch of the ego poses moves every track to a new
+    version without anyone working on it."""
     in_layer = select(TrackRow.id).where(TrackRow.layer_id == layer_id)
     with_events = select(EventRow.track_id).where(EventRow.track_id.in_(in_layer))
     touched = (
@@ -98,7 +99,11 @@ def _edited_tracks(session: Session, layer_id: int) -> int:
         .select_from(TrackRow)
         .where(
             TrackRow.layer_id == layer_id,
-            or_(TrackRow.version != 1, TrackRow.deleted.is_(True), TrackRow.id.in_(with_events)),
+            or_(
+                TrackRow.status != TrackStatus.CANDIDATE.value,
+                TrackRow.deleted.is_(True),
+                TrackRow.id.in_(with_events),
+            ),
         )
     )
     return int(session.scalar(touched) or 0)

@@ -118,7 +118,12 @@ def move_tracks(session: Session, scene_id: int, before: Sequence[Pose], after: 
     # Core executemany statements: the ORM's bulk update by primary key costs several times more.
     tracks, keyframe_table = cast(Table, TrackRow.__table__), cast(Table, KeyframeRow.__table__)
     if track_values:
-        session.execute(update(tracks).where(tracks.c.id == bindparam("b_id")), track_values)
+        # A new version per moved track: an editor still showing the old world gets its next edit
+        # refused as stale (and reloads) instead of writing a box of the old world into the new one.
+        moved_rows = (
+            update(tracks).where(tracks.c.id == bindparam("b_id")).values(version=tracks.c.version + 1)
+        )
+        session.execute(moved_rows, track_values)
     if keyframe_values:
         session.execute(
             update(keyframe_table).where(
