@@ -22,7 +22,8 @@ from labelpilot.guidance.checks import DEFAULT_LIMIT_SECONDS, CheckLimits, suppo
 from labelpilot.services import track_edits
 from labelpilot.services.codec import StoredKeyframe, track_from_rows
 from labelpilot.services.errors import InvalidError, NotFoundError
-from labelpilot.services.track_checks import next_track_check, scene_frame_period_s
+from labelpilot.services.scene_browse import scene_frame_period_s
+from labelpilot.services.track_checks import next_track_check
 from labelpilot.services.track_edit_store import load_track
 from labelpilot.store.tables import LayerRow, TrackRow
 from labelpilot.tracks import Track

@@ -27,6 +27,11 @@ import httpx2
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
 
+from labelpilot.services.codec import StoredKeyframe, track_from_rows
+from labelpilot.services.track_edit_store import load_track
+from labelpilot.settings import Settings
+from labelpilot.store.db import make_engine, make_session_factory
+from labelpilot.tracks import Track
 from tests.servers import free_port, server_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -266,3 +271,19 @@ def log_in(web_server: WebServer) -> Callable[[Page, str], None]:
         target.wait_for_selector("#tasks-body[data-loaded]", state="attached")
 
     return submit
+
+
+@pytest.fixture
+def stored_track(web_server: WebServer) -> Iterator[Callable[[int], Track]]:
+    """``stored_track(id)``: the track as the server's database holds it now (with its detections)."""
+    engine = make_engine(Settings(home=web_server.home).resolved_database_url)
+    factory = make_session_factory(engine)
+
+    def read(track_id: int) -> Track:
+        with factory() as session:
+            loaded = load_track(session, track_id)
+            keyframes = [StoredKeyframe(f, p) for f, p in sorted(loaded.keyframes.items())]
+            return track_from_rows(loaded.row, keyframes)
+
+    yield read
+    engine.dispose()

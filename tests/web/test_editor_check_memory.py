@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,27 +26,23 @@ from labelpilot.guidance.checks import (
 )
 from labelpilot.tracks import Keyframed, Track
 from tests.web.conftest import WebApi, WebServer
-from tests.web.test_editor_checks import (
+from tests.web.editor_support import (
     CANDIDATE_LAYER,
     GUIDANCE_TIMEOUT_MS,
     TRACKING_SCENE,
-    _at,
-    _candidate_status,
-    _copy_row,
-    _frame,
-    _is_next_check,
-    _open_and_confirm,
-    _period_s,
-    _saved,
-    _track,
-    _undo_all,
-    stored_track,
+    LogIn,
+    Shot,
+    candidate_status,
+    copy_row,
+    expect_frame,
+    frame_on_screen,
+    is_next_check,
+    layer_track,
+    open_and_confirm,
+    period_s,
+    saved,
+    undo_all,
 )
-
-Shot = Callable[[Page, str], Path]
-LogIn = Callable[[Page, str], None]
-
-__all__ = ["stored_track"]  # the fixture, imported to be used here
 
 PROBED_CANDIDATES = 12
 """Moving candidates tried for one with a single weak end (the demo scene's third one has one)."""
@@ -68,7 +63,7 @@ def _candidate_with_one_weak_end(api: WebApi, task: dict[str, Any]) -> str:
     queue = [a for a in _guidance(api, scene_id, task_id) if a["kind"] == "confirm_moving"]
     for item in queue[:PROBED_CANDIDATES]:
         candidate = str(item["track_id"])
-        version = _track(api, scene_id, CANDIDATE_LAYER, candidate)["version"]
+        version = layer_track(api, scene_id, CANDIDATE_LAYER, candidate)["version"]
         body = {"expected_version": version, "task_id": task_id, "keyframes": item["keyframes"]}
         copy_id = str(api.call("POST", f"/api/tracks/{candidate}/confirm", body)["track"]["id"])
         try:
@@ -95,9 +90,9 @@ def _open_and_confirm_candidate(
     item.locator(".label").click(timeout=GUIDANCE_TIMEOUT_MS)
     expect(item).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("Enter")
-    copy = _copy_row(page, candidate)
+    copy = copy_row(page, candidate)
     expect(copy).to_have_attribute("data-status", "confirmed")
-    _saved(page)
+    saved(page)
     copy_id = copy.get_attribute("data-id")
     assert copy_id is not None and copy_id.isdigit()
     expect(copy).to_have_class(re.compile(r"\bselected\b"))
@@ -105,7 +100,7 @@ def _open_and_confirm_candidate(
 
 
 def _limits(api: WebApi, scene_id: int) -> CheckLimits:
-    return CheckLimits.from_seconds(*DEFAULT_LIMIT_SECONDS, _period_s(api, scene_id))
+    return CheckLimits.from_seconds(*DEFAULT_LIMIT_SECONDS, period_s(api, scene_id))
 
 
 def _expected_frame(track: Track, judged: Judged, limits: CheckLimits) -> int | None:
@@ -138,7 +133,7 @@ def test_a_accepted_life_feeds_the_check_key_but_for_the_ends_the_queue_flags(
     assert len(weak) == 1 and len(accepted) == 1, (first, last, weak)
 
     page.keyboard.press("a")
-    _saved(page)
+    saved(page)
     track = stored_track(int(copy_id))
     assert (track.first_frame, track.last_frame) == (first, last)
     assert track.attributes.get("life_accepted") is True
@@ -151,11 +146,11 @@ def test_a_accepted_life_feeds_the_check_key_but_for_the_ends_the_queue_flags(
     opened: list[int] = []
     kept = 0
     for press in range(2):
-        here = _frame(page)
+        here = frame_on_screen(page)
         looked.add(here)
         if press:
             right.add(here)
-        with page.expect_request(_is_next_check(copy_id)) as sent:
+        with page.expect_request(is_next_check(copy_id)) as sent:
             page.keyboard.press("c")
         assert sent.value.post_data_json == {
             "task_id": task["id"],
@@ -165,7 +160,7 @@ def test_a_accepted_life_feeds_the_check_key_but_for_the_ends_the_queue_flags(
         }
         answer = sent.value.response()
         assert answer is not None and answer.ok
-        _saved(page)
+        saved(page)
         after = stored_track(int(copy_id))
         assert isinstance(after.motion, Keyframed) and isinstance(track.motion, Keyframed)
         kept += len(after.motion.keyframes.keys() - track.motion.keyframes.keys())
@@ -174,7 +169,7 @@ def test_a_accepted_life_feeds_the_check_key_but_for_the_ends_the_queue_flags(
         expected = next_check(track, judged, limits, supported_frames(track))
         assert expected is not None, "a fresh confirmation is not checked in two presses"
         assert answer.json()["frame"] == expected.frame
-        _at(page, expected.frame)
+        expect_frame(page, expected.frame)
         opened.append(expected.frame)
         # The accepted end is never opened as an end to look at; the weak one is.
         assert not (expected.kind == "end" and expected.frame in accepted)
@@ -182,14 +177,14 @@ def test_a_accepted_life_feeds_the_check_key_but_for_the_ends_the_queue_flags(
     shot(page, "after-accept")
 
     # The kept keyframes, the accepted life, the confirmation.
-    _undo_all(page, api, scene_id, candidate, steps=kept + 2)
+    undo_all(page, api, scene_id, candidate, steps=kept + 2)
 
 
 def test_the_check_keys_memory_survives_a_reload_of_the_task(
     page: Page, web_server: WebServer, log_in: LogIn, shot: Shot, stored_track: Callable[[int], Track]
 ) -> None:
     user = "checks-reload"
-    task, candidate, copy_id = _open_and_confirm(page, web_server, log_in, user, longest=True)
+    task, candidate, copy_id = open_and_confirm(page, web_server, log_in, user, longest=True)
     api = web_server.api(user)
     scene_id = task["scene_id"]
     limits = _limits(api, scene_id)
@@ -199,28 +194,28 @@ def test_the_check_keys_memory_survives_a_reload_of_the_task(
         looked: set[int] = set()
         right: set[int] = set()
         for press in range(WALK_PRESSES):
-            here = _frame(page)
+            here = frame_on_screen(page)
             looked.add(here)
             if press:
                 right.add(here)
-            with page.expect_response(lambda r: _is_next_check(copy_id)(r.request)) as answered:
+            with page.expect_response(lambda r: is_next_check(copy_id)(r.request)) as answered:
                 page.keyboard.press("c")
             frame_opened = answered.value.json()["frame"]
             assert frame_opened is not None, "a fresh confirmation is not checked in a few presses"
-            _saved(page)
-            _at(page, frame_opened)
+            saved(page)
+            expect_frame(page, frame_opened)
         assert len(looked) == WALK_PRESSES and len(right) == WALK_PRESSES - 1
 
         # Reload the task; select the track in the object list (all objects listed), as a person does.
         page.reload()
         expect(page.locator("body")).to_have_attribute("data-editor-ready", "true")
         page.click("[data-testid=object-scope]")
-        copy = _copy_row(page, candidate)
+        copy = copy_row(page, candidate)
         copy.locator(".label").click()
         expect(copy).to_have_class(re.compile(r"\bselected\b"))
-        here = _frame(page)
+        here = frame_on_screen(page)
         assert looked - {here} and right - {here}, "frames judged before the reload are to be remembered"
-        with page.expect_request(_is_next_check(copy_id)) as sent:
+        with page.expect_request(is_next_check(copy_id)) as sent:
             page.keyboard.press("c")
         body = sent.value.post_data_json
         assert body == {
@@ -231,27 +226,27 @@ def test_the_check_keys_memory_survives_a_reload_of_the_task(
         }
         answer = sent.value.response()
         assert answer is not None and answer.ok
-        _saved(page)
+        saved(page)
         track = stored_track(int(copy_id))
         expected = _expected_frame(
             track, Judged(frozenset(looked | {here}), frozenset(right | {here})), limits
         )
         assert answer.json()["frame"] == expected
         if expected is not None:
-            _at(page, expected)
+            expect_frame(page, expected)
             expect(copy).to_have_class(re.compile(r"\bselected\b"))
         shot(page, "after-reload")
     finally:
         # The edit history does not survive a reload: take the edits back through the API as the
         # editor's undo does (delete the copy, reopen the candidate).
         _reopen(api, scene_id, task, candidate, copy_id)
-    assert _candidate_status(api, scene_id, candidate) == "candidate"
+    assert candidate_status(api, scene_id, candidate) == "candidate"
 
 
 def _reopen(api: WebApi, scene_id: int, task: dict[str, Any], candidate: str, copy_id: str) -> None:
-    if _candidate_status(api, scene_id, candidate) == "candidate":
+    if candidate_status(api, scene_id, candidate) == "candidate":
         return
-    copy = _track(api, scene_id, task["layer"], copy_id)
+    copy = layer_track(api, scene_id, task["layer"], copy_id)
     api.call("DELETE", f"/api/tracks/{copy_id}?expected_version={copy['version']}&task_id={task['id']}")
-    version = _track(api, scene_id, CANDIDATE_LAYER, candidate)["version"]
+    version = layer_track(api, scene_id, CANDIDATE_LAYER, candidate)["version"]
     api.call("POST", f"/api/tracks/{candidate}/reopen", {"expected_version": version, "task_id": task["id"]})

@@ -8,36 +8,27 @@ Own annotator and task (own work layer) on the shared demo scene.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import WebServer
+from tests.web.editor_support import LogIn, Shot, open_own_task
 
-Shot = Callable[[Page, str], Path]
-LogIn = Callable[[Page, str], None]
-
-TRACKING_SCENE = "KITTI tracking 0001"
 USER = "pose-notice-annotator"
 
 
 def test_the_guidance_panel_shows_when_poses_and_landmarks_disagree(
     page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
 ) -> None:
-    web_server.add_user(USER)
-    scene_id = web_server.scene_id(TRACKING_SCENE)
-    task = web_server.create_task(scene_id, USER, layer=f"work-{USER}")
+    task = open_own_task(page, web_server, log_in, USER)
+    scene_id = task["scene_id"]
     status: dict[str, Any] = web_server.api(USER).call("GET", f"/api/scenes/{scene_id}/ego-poses")
     assert status["active"] == "corrected" and status["notice"], status
     estimate = status["estimate"]
     before, after = estimate["disagreement_before_m"], estimate["disagreement_after_m"]
     assert after < before
 
-    log_in(page, USER)
-    page.goto(f"{web_server.url}/editor?task={task['id']}")
-    expect(page.locator("body")).to_have_attribute("data-editor-ready", "true")
     notice = page.locator("#guidance-panel [data-testid=pose-notice]")
     expect(notice).to_be_visible()
     expect(notice.locator("[data-testid=pose-notice-text]")).to_have_text(status["notice"])

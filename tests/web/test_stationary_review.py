@@ -10,33 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from labelpilot.geometry.pose_json import pose_from_json
-from tests.web.conftest import WebApi, WebServer
+from tests.web.conftest import WebServer
+from tests.web.editor_support import CANDIDATE_LAYER, LogIn, Shot, layer_track, open_own_task, saved
 
-Shot = Callable[[Page, str], Path]
-LogIn = Callable[[Page, str], None]
-
-TRACKING_SCENE = "KITTI tracking 0001"
-CANDIDATE_LAYER = "candidates:auto:pointrcnn"
 REVIEW_TIMEOUT_MS = 60_000
 USER = "review-annotator"
-SCREENSHOT = Path("/tmp/lp/stationary_review.png")
-
-
-def _saved(page: Page) -> None:
-    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
-
-
-def _candidate(api: WebApi, scene_id: int, track_id: str) -> dict[str, Any]:
-    rows = api.call("GET", f"/api/scenes/{scene_id}/layers/{CANDIDATE_LAYER}/tracks")
-    track: dict[str, Any] = next(row["track"] for row in rows if str(row["track"]["id"]) == track_id)
-    return track
 
 
 def _eventually(check: Callable[[], Any], seconds: float = 20.0) -> Any:
@@ -52,13 +36,9 @@ def _eventually(check: Callable[[], Any], seconds: float = 20.0) -> Any:
 def test_r_reviews_the_stationary_candidates_in_one_view(
     page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
 ) -> None:
-    web_server.add_user(USER)
-    scene_id = web_server.scene_id(TRACKING_SCENE)
-    task = web_server.create_task(scene_id, USER, layer=f"work-{USER}")
+    task = open_own_task(page, web_server, log_in, USER)
+    scene_id = task["scene_id"]
     api = web_server.api(USER)
-    log_in(page, USER)
-    page.goto(f"{web_server.url}/editor?task={task['id']}")
-    expect(page.locator("body")).to_have_attribute("data-editor-ready", "true")
     review = api.call("GET", f"/api/scenes/{scene_id}/stationary-review?task_id={task['id']}")
     items = review["items"]
     assert len(items) >= 3 and review["points"] is None  # KITTI tracking here has no lidar
@@ -78,7 +58,6 @@ def test_r_reviews_the_stationary_candidates_in_one_view(
     expect(scene_view).to_have_attribute("data-frame", str(items[0]["frame"]))
     expect(scene_view).to_have_attribute("data-close-ups", "top,side,back")
     page.wait_for_timeout(500)
-    page.screenshot(path=SCREENSHOT)
     shot(page, "review")
 
     # s: confirmed and stationary, with the world box the review showed.
@@ -87,7 +66,7 @@ def test_r_reviews_the_stationary_candidates_in_one_view(
     expect(panel).to_have_attribute("data-items", str(len(items) - 1))
     expect(panel).to_have_attribute("data-current", second["track_id"])
     expect(panel.locator("[data-testid=review-counter]")).to_have_text(f"1 of {len(items) - 1}")
-    _saved(page)
+    saved(page)
 
     def copy_of_first() -> dict[str, Any] | None:
         rows = api.call("GET", f"/api/scenes/{scene_id}/layers/work-{USER}/tracks")
@@ -99,14 +78,16 @@ def test_r_reviews_the_stationary_candidates_in_one_view(
     pose = pose_from_json(copy["stationary_pose"])
     assert list(pose.translation) == pytest.approx(first["box"]["center"], abs=1e-6)
     assert pose.yaw == pytest.approx(first["box"]["yaw"], abs=1e-6)
-    assert _candidate(api, scene_id, first["track_id"])["status"] == "confirmed"
+    assert layer_track(api, scene_id, CANDIDATE_LAYER, first["track_id"])["status"] == "confirmed"
 
     # x: the next one is rejected, and leaves the list too.
     page.keyboard.press("x")
     expect(panel).to_have_attribute("data-items", str(len(items) - 2))
     expect(panel).to_have_attribute("data-current", items[2]["track_id"])
-    _saved(page)
-    assert _eventually(lambda: _candidate(api, scene_id, second["track_id"])["status"] == "rejected")
+    saved(page)
+    assert _eventually(
+        lambda: layer_track(api, scene_id, CANDIDATE_LAYER, second["track_id"])["status"] == "rejected"
+    )
     after = api.call("GET", f"/api/scenes/{scene_id}/stationary-review?task_id={task['id']}")["items"]
     assert [i["track_id"] for i in after] == [i["track_id"] for i in items[2:]]
 
@@ -116,8 +97,12 @@ def test_r_reviews_the_stationary_candidates_in_one_view(
 
     # Undo both decisions: the shared candidates are pending again, as the other tests expect.
     page.keyboard.press("Control+z")
-    _saved(page)
-    assert _eventually(lambda: _candidate(api, scene_id, second["track_id"])["status"] == "candidate")
+    saved(page)
+    assert _eventually(
+        lambda: layer_track(api, scene_id, CANDIDATE_LAYER, second["track_id"])["status"] == "candidate"
+    )
     page.keyboard.press("Control+z")
-    _saved(page)
-    assert _eventually(lambda: _candidate(api, scene_id, first["track_id"])["status"] == "candidate")
+    saved(page)
+    assert _eventually(
+        lambda: layer_track(api, scene_id, CANDIDATE_LAYER, first["track_id"])["status"] == "candidate"
+    )

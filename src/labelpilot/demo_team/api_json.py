@@ -24,12 +24,6 @@ def scene_from_json(name: str, frames: Sequence[Mapping[str, Any]]) -> Scene:
     )
 
 
-def frame_period_s(scene: Scene) -> float:
-    """The median time between frames (the workflows' strides are in seconds of scene)."""
-    stamps = np.array([f.timestamp_us for f in scene.frames], dtype=np.float64)
-    return float(np.median(np.diff(stamps))) / 1e6 if len(stamps) > 1 else 0.1
-
-
 def track_from_json(data: Mapping[str, Any]) -> Track:
     """A track from the API's ``track`` object; its id is the store's id, as the editor addresses it."""
     if data["stationary_pose"] is not None:

@@ -28,12 +28,12 @@ import httpx2
 from rich.console import Console
 
 from labelpilot.demo_team.api_client import ApiClient
-from labelpilot.demo_team.api_json import frame_period_s
 from labelpilot.demo_team.http_editor import HttpEditor, ground_truth
 from labelpilot.demo_team.pacing import DemoStoppedError, PacedLedger, Pacer
 from labelpilot.effort.annotator import Annotator
 from labelpilot.effort.oracle import Oracle
 from labelpilot.effort.workflows import WorkflowName, WorkflowSettings, annotator_tools, run_workflow
+from labelpilot.scenes import frame_period_s
 
 TEAM_SCENE_NAME = "Demo team: KITTI tracking 0001"
 """The scene the simulated team works on: a copy of the demo's KITTI tracking 0001 (ground truth and
@@ -163,7 +163,11 @@ class Worker:
         )
         try:
             run_workflow(
-                member.workflow, annotator, WorkflowSettings(frame_period_s=frame_period_s(editor.scene))
+                member.workflow,
+                annotator,
+                WorkflowSettings(
+                    frame_period_s=frame_period_s([f.timestamp_us for f in editor.scene.frames])
+                ),
             )
         finally:
             pacer.close_editor()

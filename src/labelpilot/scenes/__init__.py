@@ -11,6 +11,7 @@ from labelpilot.scenes.model import (
     frames_from_poses,
     still_poses,
 )
+from labelpilot.scenes.timing import frame_period_s
 
 __all__ = [
     "BlobRef",
@@ -20,6 +21,7 @@ __all__ = [
     "LidarSensor",
     "Scene",
     "SweepEncoding",
+    "frame_period_s",
     "frames_from_poses",
     "still_poses",
 ]

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,7 @@ from labelpilot.services.actors import SYSTEM, Role
 from labelpilot.services.effort_editor import ServiceEditor
 from labelpilot.services.errors import InvalidError
 from labelpilot.services.projects import create_project, set_member
+from labelpilot.services.scene_browse import scene_frame_period_s
 from labelpilot.services.scene_import import import_scene
 from labelpilot.services.scene_load import layer_tracks, load_scene
 from labelpilot.store.blobs import BlobStore
@@ -93,12 +93,6 @@ def _candidate_layer(session: Session, blobs: BlobStore, scene_id: int, auto_lay
     return str(summary["layers"][-1]["name"])
 
 
-def frame_period_s(session: Session, blobs: BlobStore, scene_id: int) -> float:
-    scene = load_scene(session, blobs, SYSTEM, scene_id, [])
-    stamps = np.array([f.timestamp_us for f in scene.frames], dtype=np.float64)
-    return float(np.median(np.diff(stamps))) / 1e6 if len(stamps) > 1 else 0.1
-
-
 @dataclass
 class PreparedScene:
     project_id: int
@@ -124,7 +118,7 @@ def prepare_scene(
         else _candidate_layer(session, blobs, scene_row.id, source.auto_layer)
     )
     truth = GroundTruth(layer_tracks(session, _layer_id(session, scene_row.id, GROUND_TRUTH)))
-    period = frame_period_s(session, blobs, scene_row.id)
+    period = scene_frame_period_s(session, scene_row.id)
     scene_settings = dataclasses.replace(settings, frame_period_s=period)
     return PreparedScene(project.id, scene_row.id, candidate_layer, truth, scene_settings)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from labelpilot.scenes import frame_period_s
 from labelpilot.services.actors import ALL_ROLES, STAFF, Actor, require_role
 from labelpilot.services.pose_layers import active_poses_json
 from labelpilot.services.scene_access import visible_scene
@@ -137,3 +138,11 @@ def list_frames(session: Session, actor: Actor, scene_id: int) -> list[FrameView
         )
         for f in rows
     ]
+
+
+def scene_frame_period_s(session: Session, scene_id: int) -> float:
+    """The median time between the scene's stored frames, in seconds."""
+    stamps = session.scalars(
+        select(FrameRow.timestamp_us).where(FrameRow.scene_id == scene_id).order_by(FrameRow.index)
+    ).all()
+    return frame_period_s(stamps)

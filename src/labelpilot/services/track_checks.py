@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelpilot.guidance.checks import (
@@ -29,22 +27,8 @@ from labelpilot.services.actors import Actor
 from labelpilot.services.codec import StoredKeyframe, track_from_rows
 from labelpilot.services.errors import InvalidError, NotFoundError
 from labelpilot.services.scene_access import visible_scene
+from labelpilot.services.scene_browse import scene_frame_period_s
 from labelpilot.services.track_edit_store import load_track
-from labelpilot.store.tables import FrameRow
-
-DEFAULT_FRAME_PERIOD_S = 0.1
-"""Where timestamps do not say (one frame, or timestamps that do not increase): KITTI's 10 Hz."""
-
-
-def scene_frame_period_s(session: Session, scene_id: int) -> float:
-    """The median time between the scene's frames, in seconds."""
-    stamps = session.scalars(
-        select(FrameRow.timestamp_us).where(FrameRow.scene_id == scene_id).order_by(FrameRow.index)
-    ).all()
-    if len(stamps) < 2:
-        return DEFAULT_FRAME_PERIOD_S
-    period = float(np.median(np.diff(np.asarray(stamps, dtype=np.float64)))) / 1e6
-    return period if period > 0 else DEFAULT_FRAME_PERIOD_S
 
 
 def judged_frames(value: Any, frame_count: int, field: str) -> frozenset[int]:
@@ -111,4 +95,4 @@ def next_track_check(
     }
 
 
-__all__ = ["judged_frames", "next_track_check", "scene_frame_period_s"]
+__all__ = ["judged_frames", "next_track_check"]
