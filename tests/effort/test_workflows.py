@@ -24,9 +24,10 @@ def run(
     root: Path,
     workflows: list[WorkflowName],
     auto: str | None,
+    name: str = "handmade",
 ) -> dict[str, WorkflowOutcome]:
     blobs = BlobStore(str(tmp_path / "blobs"))
-    source = SceneSource("kitti-tracking", root, SEQUENCE, auto, "handmade")
+    source = SceneSource("kitti-tracking", root, SEQUENCE, auto, name)
     with db_factory.begin() as session:
         prepared = prepare_scene(session, blobs, source, WorkflowSettings())
         return {w: run_one(session, blobs, prepared, w) for w in workflows}
@@ -127,3 +128,19 @@ def test_labelpilot_opens_every_check_by_key_where_other_tools_jump(
     guided = out["guided_without_auto_labels"].figures.seconds_by_action
     assert "jump_to_frame" not in guided
     assert guided["next_item"] >= 3 * NEXT - 1e-9  # the three looks, opened by key
+
+
+def test_guided_skips_a_candidate_a_confirmed_track_already_covers(
+    db_factory: sessionmaker[Session], tmp_path: Path, sample_dir: Path, parked: Path
+) -> None:
+    # The tracker gives the parked car twice (two tracks over the same frames). Once the first is
+    # confirmed, the queue no longer offers the second (``guidance.coverage``): it costs nothing, and
+    # the run costs exactly what the single-candidate scene costs.
+    twice = write_sequence(
+        tmp_path / "twice", sample_dir, {0: parked_car()}, tracker={7: parked_car(), 8: parked_car()}
+    )
+    single = run(db_factory, tmp_path / "single", parked, ["guided"], "auto:handmade", "single")["guided"]
+    double = run(db_factory, tmp_path / "double", twice, ["guided"], "auto:handmade", "double")["guided"]
+    assert double.evaluation.overall.passing_shapes == 30 and double.evaluation.failing == []
+    assert "reject" not in double.figures.seconds_by_action
+    assert double.figures.seconds_by_action == pytest.approx(single.figures.seconds_by_action)

@@ -15,6 +15,9 @@ How each candidate is made (see ``detections``, ``association`` and ``track_scor
   (e.g. boxes upright in a pitched ego frame) is kept. The association itself works in the ground plane.
   Frames between detections are present and interpolated (no absent frames): a missed detection is
   not a missing object;
+* fragments: where the association lost an object for longer than ``max_misses`` and found it again
+  within ``stitching.max_gap_s`` where its motion leads, the two tracks are one candidate
+  (``stitching``); each fragment is smoothed on its own, the gap is interpolated;
 * size: the median of the detected sizes; label: the most frequent non-wildcard label (ties go
   to the higher summed confidence), or the wildcard label when the source gave no class;
 * score: see ``track_scoring`` (confidence, length, hit ratio and point support). Attributes:
@@ -28,6 +31,7 @@ How each candidate is made (see ``detections``, ``association`` and ``track_scor
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +48,7 @@ from labelpilot.automation.association import (
 from labelpilot.automation.detections import layer_detections
 from labelpilot.automation.duplicates import duplicate_mask
 from labelpilot.automation.kalman import FilterBank, smooth
+from labelpilot.automation.stitching import FragmentEnds, StitchParams, stitch
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.automation.track_scoring import mean_support, point_counts, track_score
 from labelpilot.geometry import CuboidBatch, Pose, normalize_yaw, yaw_difference
@@ -55,6 +60,7 @@ IntArray = NDArray[np.int64]
 
 CANDIDATE_PREFIX = "candidates:"
 DEFAULT_PARAMS = AssociationParams()
+DEFAULT_STITCH = StitchParams()
 HALF_TURN = np.diag([-1.0, -1.0, 1.0])
 """A rotation by 180 degrees about the box's own z axis."""
 MOVING_SPEED_MPS = 1.0
@@ -99,14 +105,45 @@ def _majority_label(dets: DetectionSet, rows: IntArray) -> str:
     return dets.label_names[best]
 
 
-def _geometry(
+@dataclass(frozen=True, eq=False)
+class _Smoothed:
+    """One associated fragment's detections with their smoothed centres and ground-plane velocities."""
+
+    rows: IntArray
+    centers: FloatArray
+    velocities_xy: FloatArray
+
+
+def _smoothed(
     dets: DetectionSet, rows: IntArray, association: Association, times: FloatArray, params: AssociationParams
-) -> _CandidateGeometry:
+) -> _Smoothed:
     filtered = association.filtered
     bank = FilterBank(filtered.mean[rows], filtered.cov_xy[rows], filtered.cov_z[rows])
     smoothed = smooth(bank, times[dets.frames[rows]], params.noise)
     centers = smoothed[:, :, 0] if params.smooth else dets.centers[rows]
-    yaws = consistent_yaws(dets.yaws[rows], smoothed[:, :2, 1])
+    return _Smoothed(rows, centers, smoothed[:, :2, 1])
+
+
+def _ends(dets: DetectionSet, fragment: _Smoothed, times: FloatArray) -> FragmentEnds:
+    frames = dets.frames[fragment.rows]
+    return FragmentEnds(
+        _majority_label(dets, fragment.rows),
+        len(fragment.rows),
+        float(times[frames[0]]),
+        fragment.centers[0, :2],
+        fragment.velocities_xy[0],
+        float(times[frames[-1]]),
+        fragment.centers[-1, :2],
+        fragment.velocities_xy[-1],
+    )
+
+
+def _geometry(dets: DetectionSet, parts: Sequence[_Smoothed]) -> _CandidateGeometry:
+    """One candidate from one or more fragments of the same object (each smoothed on its own: the
+    filter was restarted for each)."""
+    rows = np.concatenate([p.rows for p in parts])
+    centers = np.concatenate([p.centers for p in parts])
+    yaws = consistent_yaws(dets.yaws[rows], np.concatenate([p.velocities_xy for p in parts]))
     # A detection turned by 180 degrees turns about its own up axis, keeping any tilt of its box.
     turned = np.abs(yaw_difference(yaws, dets.yaws[rows])) > np.pi / 2
     rotations = dets.rotations[rows] @ np.where(turned[:, None, None], HALF_TURN, np.eye(3))
@@ -187,6 +224,7 @@ def build_candidates(
     *,
     sweeps: SweepSource | None = None,
     params: AssociationParams = DEFAULT_PARAMS,
+    stitching: StitchParams = DEFAULT_STITCH,
 ) -> AnnotationLayer:
     """Candidate tracks associated from the detections of ``layer`` (see the module docstring)."""
     dets = layer_detections(scene, layer, params)
@@ -197,10 +235,14 @@ def build_candidates(
     if params.suppress_duplicates:
         usable &= ~duplicate_mask(dets, usable)
     association = associate(dets, times, params, usable)
+    fragments = [_smoothed(dets, rows, association, times, params) for rows in association.track_detections()]
+    groups = stitch(
+        [_ends(dets, f, times) for f in fragments], stitching, params.wildcard_labels, params.max_speed_mps
+    )
     geometries = [
-        _geometry(dets, rows, association, times, params)
-        for rows in association.track_detections()
-        if len(rows) >= params.min_hits
+        _geometry(dets, [fragments[i] for i in group])
+        for group in groups
+        if sum(len(fragments[i].rows) for i in group) >= params.min_hits
     ]
     geometries.sort(key=lambda g: (int(dets.frames[g.detections[0]]), int(g.detections[0])))
     supports: list[float | None] = [None] * len(geometries)
@@ -222,6 +264,7 @@ def build_candidates(
     ]
     description = (
         f"{len(tracks)} candidate tracks associated from {len(dets)} detections of {layer.name!r} "
-        f"(min {params.min_hits} detections, at most {params.max_misses} missed observation frames)"
+        f"(min {params.min_hits} detections, at most {params.max_misses} missed observation frames; "
+        f"{len(fragments) - len(groups)} gaps of up to {stitching.max_gap_s:g} s bridged)"
     )
     return AnnotationLayer(f"{CANDIDATE_PREFIX}{layer.name}", tracks, description=description)

@@ -10,7 +10,8 @@
   world-frame interpolation, stationary objects kept as one world box, then the guidance queue
   (measurement views, flags).
 * ``guided`` — LabelPilot: first the guidance queue's candidates (auto labels) are confirmed, marked
-  stationary or rejected, corrected at the suggested frames (a stationary candidate in the stationary
+  stationary or rejected (a candidate that a track confirmed meanwhile already covers has left the
+  queue, as in the editor, and costs nothing), corrected at the suggested frames (a stationary candidate in the stationary
   review, judged by the one world box confirming it gives); then each confirmed track's life proposed
   from the evidence (``automation.life_evidence``) is accepted with one key, and only the ends the
   evidence leaves weak are looked at (each opened by the queue); the annotator searches for none of the
@@ -36,7 +37,8 @@ from labelpilot.effort.annotator import Annotator, InterpolationMode, shape_at
 from labelpilot.effort.sweep import SweepPolicy, sweep
 from labelpilot.guidance.actions import Action
 from labelpilot.guidance.checks import DEFAULT_LIMIT_SECONDS, CheckLimits
-from labelpilot.tracks import Track, as_stationary
+from labelpilot.guidance.coverage import covering_tracks
+from labelpilot.tracks import Track, TrackStatus, as_stationary
 
 WorkflowName = Literal["frame_by_frame", "keyframes_sensor_frame", "guided_without_auto_labels", "guided"]
 WORKFLOWS: tuple[WorkflowName, ...] = (
@@ -215,7 +217,11 @@ def guided(ann: Annotator, settings: WorkflowSettings) -> None:
     candidates = ann.editor.candidates()
     for action in ann.editor.guidance():
         if action.kind in CANDIDATE_KINDS and action.track_id in candidates:
-            _decide(ann, action, candidates.pop(action.track_id))
+            candidate = candidates.pop(action.track_id)
+            confirmed = [t for t in ann.editor.work_tracks() if t.status is TrackStatus.CONFIRMED]
+            if covering_tracks([candidate], confirmed)[0] is not None:
+                continue  # the queue drops a candidate that a track confirmed since already covers
+            _decide(ann, action, candidate)
     _settle_lives(ann)
     sweep(ann, SweepPolicy(stride=settings.frames(settings.scan_stride_s), offer_stationary=True))
     _check_all(ann, settings)
