@@ -118,6 +118,11 @@ def _rejected_candidate(w: World) -> int:
     return track_id
 
 
+def _batch(w: World, track_ids: list[int]) -> dict[str, object]:
+    tracks = [{"id": t, "expected_version": w.version(t)} for t in track_ids]
+    return {"tracks": tracks, "task_id": w.ann_task}
+
+
 SCENE = "/api/scenes/{scene_id}"
 FRAME = SCENE + "/frames/{frame_index}"
 TRACK = "/api/tracks/{track_id}"
@@ -285,6 +290,16 @@ ROWS: list[Row] = [
     Row(
         "POST", TRACK + "/reopen", EDITORS,
         lambda w: Req("POST", f"/api/tracks/{(t := _rejected_candidate(w))}/reopen", _edit(w, t)),
+    ),
+    Row(
+        "POST", "/api/candidates/reject", EDITORS,
+        lambda w: Req("POST", "/api/candidates/reject", _batch(w, [w.candidate(), w.candidate()])),
+    ),
+    Row(
+        "POST", "/api/candidates/reopen", EDITORS,
+        lambda w: Req(
+            "POST", "/api/candidates/reopen", _batch(w, [_rejected_candidate(w), _rejected_candidate(w)])
+        ),
     ),
     # automation and guidance
     Row(

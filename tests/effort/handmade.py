@@ -43,8 +43,10 @@ def write_sequence(
     *,
     kind: str = "Car",
     tracker: dict[int, Sequence[Box]] | None = None,
+    tracker_scores: dict[int, float] | None = None,
 ) -> Path:
-    """A KITTI tracking root with one sequence: ground truth ``objects`` and optional tracker output."""
+    """A KITTI tracking root with one sequence: ground truth ``objects`` and optional tracker output
+    (each track's score 9.0 unless ``tracker_scores`` gives another)."""
     training = root / "training"
     (training / "calib").mkdir(parents=True)
     (training / "label_02").mkdir()
@@ -57,7 +59,8 @@ def write_sequence(
     if tracker is not None:
         folder = root / "tracker" / "handmade"
         folder.mkdir(parents=True)
-        rows = [_line(i, kind, b, CAR_SIZE, 9.0) for i, boxes in tracker.items() for b in boxes]
+        scores = tracker_scores or {}
+        rows = [_line(i, kind, b, CAR_SIZE, scores.get(i, 9.0)) for i, boxes in tracker.items() for b in boxes]
         (folder / f"{SEQUENCE}.txt").write_text("\n".join(sorted(rows, key=_frame)) + "\n")
     return root
 

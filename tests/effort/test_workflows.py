@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from labelpilot.effort.workflows import WorkflowName, WorkflowSettings
 from labelpilot.services.effort_runs import SceneSource, WorkflowOutcome, prepare_scene, run_one
 from labelpilot.store.blobs import BlobStore
-from tests.effort.handmade import SEQUENCE, car_driving_ahead, parked_car, write_sequence
+from tests.effort.handmade import SEQUENCE, Box, car_driving_ahead, parked_car, write_sequence
 
 K, B, P, M = 0.20, 0.10, 1.10, 1.35
 NEXT, JUMP, INSPECT, SCAN, SELECT, ACCEPT = K, P + 2 * B, M, 2 * M, P + 2 * B, K
@@ -144,3 +144,25 @@ def test_guided_skips_a_candidate_a_confirmed_track_already_covers(
     assert double.evaluation.overall.passing_shapes == 30 and double.evaluation.failing == []
     assert "reject" not in double.figures.seconds_by_action
     assert double.figures.seconds_by_action == pytest.approx(single.figures.seconds_by_action)
+
+
+def test_guided_rejects_every_suggested_false_positive_with_one_key(
+    db_factory: sessionmaker[Session], tmp_path: Path, sample_dir: Path, parked: Path
+) -> None:
+    # Three short, weak tracker tracks where nothing is: the queue suggests each as a false positive,
+    # and one key (alt+x) rejects them all; the run costs one key more than the scene without them.
+    ghosts = {20 + i: [Box(f, x=-8.0 + 8.0 * i, z=35.0) for f in range(10, 15)] for i in range(3)}
+    root = write_sequence(
+        tmp_path / "ghosts",
+        sample_dir,
+        {0: parked_car()},
+        tracker={7: parked_car(), **ghosts},
+        tracker_scores=dict.fromkeys(ghosts, -1.0),
+    )
+    single = run(db_factory, tmp_path / "single", parked, ["guided"], "auto:handmade", "single")["guided"]
+    with_ghosts = run(db_factory, tmp_path / "ghosts", root, ["guided"], "auto:handmade", "ghosts")["guided"]
+    assert with_ghosts.evaluation.overall.passing_shapes == 30
+    assert with_ghosts.evaluation.overall.delivered_shapes == 30
+    by_action = with_ghosts.figures.seconds_by_action
+    assert by_action["reject"] == pytest.approx(K)
+    assert with_ghosts.figures.seconds == pytest.approx(single.figures.seconds + K)

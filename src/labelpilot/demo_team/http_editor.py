@@ -178,8 +178,9 @@ class HttpEditor(EditorTracks):
         # The answer is the accepted copy in the task's layer (and the candidate's new state).
         return self._keep(self.client.call("POST", f"/api/tracks/{candidate_id}/confirm", body))
 
-    def reject(self, candidate_id: str) -> None:
-        self.client.call("POST", f"/api/tracks/{candidate_id}/reject", self._candidate_body(candidate_id))
+    def reject(self, candidate_ids: Sequence[str]) -> None:
+        tracks = [{"id": int(i), "expected_version": self._candidate_versions[i]} for i in candidate_ids]
+        self.client.call("POST", "/api/candidates/reject", {"tracks": tracks, "task_id": self.task_id})
 
     def submit(self) -> None:
         self.client.call("POST", f"/api/tasks/{self.task_id}/submit", {})

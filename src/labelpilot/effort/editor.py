@@ -75,7 +75,9 @@ class Editor(Protocol):
         """Accept a candidate (keyed at ``keyframes`` when given); returns the track in the work layer."""
         ...
 
-    def reject(self, candidate_id: str) -> None: ...
+    def reject(self, candidate_ids: Sequence[str]) -> None:
+        """Reject candidates as false positives, all at once (one request; all or nothing)."""
+        ...
 
     def submit(self) -> None:
         """Submit the task."""

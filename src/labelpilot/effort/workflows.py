@@ -9,8 +9,9 @@
 * ``guided_without_auto_labels`` — LabelPilot without auto labels: the same scans and bisection with
   world-frame interpolation, stationary objects kept as one world box, then the guidance queue
   (measurement views, flags).
-* ``guided`` — LabelPilot: first the guidance queue's candidates (auto labels) are confirmed, marked
-  stationary or rejected (a candidate that a track confirmed meanwhile already covers has left the
+* ``guided`` — LabelPilot: first every candidate the queue suggests as a false positive is rejected
+  with one key (alt+x, without a look); then the guidance queue's other candidates (auto labels) are
+  confirmed, marked stationary or rejected (a candidate that a track confirmed meanwhile already covers has left the
   queue, as in the editor, and costs nothing), corrected at the suggested frames (a stationary candidate in the stationary
   review, judged by the one world box confirming it gives); then each confirmed track's life proposed
   from the evidence (``automation.life_evidence``) is accepted with one key, and only the ends the
@@ -147,12 +148,6 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
     """One candidate item: look at it where the queue opens it, then reject or confirm and correct."""
     frame = action.frame if candidate.has_shape(action.frame) else candidate.frames()[0]
     ann.open_item(frame)
-    if action.kind == "reject_false_positive":
-        # The tool's own verdict, taken with one key: a real object it throws away comes back when a
-        # scan finds it without a shape.
-        ann.ledger.charge("reject")
-        ann.editor.reject(candidate.track_id)
-        return
     stationary = action.kind == "confirm_stationary"
     # The stationary review (key r) shows the one world box that confirming it as stationary gives, at
     # its best close-up: the look judges that box. A moving candidate is judged by its own box there.
@@ -162,7 +157,7 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
     object_id = verdict.object_id
     if object_id is None or not verdict.present or object_id in ann.track_of:
         ann.ledger.charge("reject", object_id)
-        ann.editor.reject(candidate.track_id)
+        ann.editor.reject([candidate.track_id])
         return
     if stationary:
         ann.ledger.charge("mark_stationary", object_id)  # one key confirms it as stationary
@@ -213,9 +208,24 @@ def _settle_lives(ann: Annotator) -> None:
         ann.check_end(track_id, action.frame)
 
 
+def _reject_suggested(ann: Annotator, queue: list[Action], candidates: dict[str, Track]) -> None:
+    """Every candidate the queue suggests as a false positive, rejected at once (alt+x): the tool's
+    own verdict, taken without a look; a real object it throws away comes back when a scan finds it
+    without a shape."""
+    suggested = [a.track_id for a in queue if a.kind == "reject_false_positive" and a.track_id in candidates]
+    if not suggested:
+        return
+    ann.ledger.charge("reject")
+    ann.editor.reject(suggested)
+    for track_id in suggested:
+        del candidates[track_id]
+
+
 def guided(ann: Annotator, settings: WorkflowSettings) -> None:
     candidates = ann.editor.candidates()
-    for action in ann.editor.guidance():
+    queue = ann.editor.guidance()
+    _reject_suggested(ann, queue, candidates)
+    for action in queue:
         if action.kind in CANDIDATE_KINDS and action.track_id in candidates:
             candidate = candidates.pop(action.track_id)
             confirmed = [t for t in ann.editor.work_tracks() if t.status is TrackStatus.CONFIRMED]

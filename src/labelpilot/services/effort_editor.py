@@ -173,12 +173,13 @@ class ServiceEditor(EditorTracks):
         )
         return self._keep(result)
 
-    def reject(self, candidate_id: str) -> None:
-        row = self.session.get(TrackRow, int(candidate_id))
-        assert row is not None
-        track_edits.reject_candidate(
-            self.session, self.actor, int(candidate_id), row.version, task_id=self.task_id
-        )
+    def reject(self, candidate_ids: Sequence[str]) -> None:
+        items = []
+        for candidate_id in candidate_ids:
+            row = self.session.get(TrackRow, int(candidate_id))
+            assert row is not None
+            items.append((row.id, row.version))
+        track_edits.reject_candidates(self.session, self.actor, items, task_id=self.task_id)
 
     def submit(self) -> None:
         tasks.submit_task(self.session, self.actor, self.task_id)

@@ -9,6 +9,7 @@ event that cancels it, so a decision undone in the editor is not counted as work
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -194,3 +195,38 @@ def reopen_candidate(
         )
     values = {"status": TrackStatus.CANDIDATE.value}
     return apply_edit(session, actor, "candidate_reopened", loaded, task, expected_version, values)
+
+
+MAX_BATCH = 5_000
+"""Candidates one batch decision may take (the queue's suggested false positives of a scene)."""
+
+
+def _batch(items: Sequence[tuple[int, int]]) -> None:
+    if not items:
+        raise InvalidError("name at least one candidate", field="tracks")
+    if len(items) > MAX_BATCH:
+        raise InvalidError(f"at most {MAX_BATCH} candidates at once, got {len(items)}", field="tracks")
+    ids = [track_id for track_id, _ in items]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise InvalidError(f"candidates named twice: {repeated}", field="tracks")
+
+
+def reject_candidates(
+    session: Session, actor: Actor, items: Sequence[tuple[int, int]], *, task_id: int | None = None
+) -> list[EditResult]:
+    """Reject every candidate of ``items`` ((track id, expected version) pairs) as a false positive:
+    the editor's "reject every suggested false positive". Each is an edit of its own (versioned,
+    recorded as ``candidate_rejected``); the first refusal raises and the caller's transaction writes
+    none of them."""
+    _batch(items)
+    return [reject_candidate(session, actor, i, v, task_id=task_id) for i, v in items]
+
+
+def reopen_candidates(
+    session: Session, actor: Actor, items: Sequence[tuple[int, int]], *, task_id: int | None = None
+) -> list[EditResult]:
+    """Take back the decisions on every candidate of ``items`` (the undo of ``reject_candidates``);
+    all or nothing like it."""
+    _batch(items)
+    return [reopen_candidate(session, actor, i, v, task_id=task_id) for i, v in items]

@@ -24,7 +24,9 @@ from labelpilot.services.track_candidates import (
     DEFAULT_WORK_LAYER,
     confirm_candidate,
     reject_candidate,
+    reject_candidates,
     reopen_candidate,
+    reopen_candidates,
 )
 from labelpilot.services.track_edit_input import (
     check_attributes,
@@ -281,7 +283,9 @@ __all__ = [
     "make_moving",
     "make_stationary",
     "reject_candidate",
+    "reject_candidates",
     "reopen_candidate",
+    "reopen_candidates",
     "robust_world_pose",
     "set_absent",
     "set_keyframe",

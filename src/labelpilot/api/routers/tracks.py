@@ -54,6 +54,19 @@ class Versioned(BaseModel):
     task_id: BodyId | None = None
 
 
+class CandidateRef(BaseModel):
+    id: BodyId
+    expected_version: Version
+
+
+class CandidateBatch(BaseModel):
+    tracks: list[CandidateRef] = Field(min_length=1, max_length=5_000)
+    task_id: BodyId | None = None
+
+    def items(self) -> list[tuple[int, int]]:
+        return [(t.id, t.expected_version) for t in self.tracks]
+
+
 class TrackUpdate(Versioned):
     label: Text | None = Field(default=None, min_length=1, max_length=80)
     attributes: dict[Text, Text | int | float | bool] | None = None
@@ -269,6 +282,26 @@ def reopen_candidate(
     return track_edits.reopen_candidate(
         session, actor, track_id, body.expected_version, task_id=body.task_id
     ).to_json()
+
+
+def _decided(result: track_edits.EditResult) -> dict[str, Any]:
+    return {key: result.track[key] for key in ("id", "version", "status")}
+
+
+@router.post("/candidates/reject")
+def reject_candidates(body: CandidateBatch, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    """Reject every named candidate (the editor's "reject every suggested false positive"); all or
+    nothing: one refusal and none is rejected. Answers each track's id, new version and status only
+    (a scene's suggested false positives run into thousands; their boxes did not change)."""
+    results = track_edits.reject_candidates(session, actor, body.items(), task_id=body.task_id)
+    return {"tracks": [_decided(r) for r in results]}
+
+
+@router.post("/candidates/reopen")
+def reopen_candidates(body: CandidateBatch, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    """Every named candidate is a candidate again (the undo of a batch rejection); all or nothing."""
+    results = track_edits.reopen_candidates(session, actor, body.items(), task_id=body.task_id)
+    return {"tracks": [_decided(r) for r in results]}
 
 
 @router.delete("/tracks/{track_id}")
