@@ -23,7 +23,9 @@ def world(api_app: FastAPI, db_factory: sessionmaker[Session]) -> World:
 
 def _post(client: TestClient, world: World, path: str, tracks: list[dict[str, Any]]) -> httpx2.Response:
     return client.post(
-        f"/api/candidates/{path}", json={"tracks": tracks, "task_id": world.ann_task}, headers=world.team.auth("ann")
+        f"/api/candidates/{path}",
+        json={"tracks": tracks, "task_id": world.ann_task},
+        headers=world.team.auth("ann"),
     )
 
 
@@ -63,7 +65,9 @@ def test_a_stale_member_refuses_the_whole_batch(client: TestClient, world: World
     "tracks",
     [[], [{"id": "one", "expected_version": 1}], [{"id": 1}], [{"id": 1, "expected_version": -1}]],
 )
-def test_malformed_batches_are_refused(client: TestClient, world: World, tracks: list[dict[str, Any]]) -> None:
+def test_malformed_batches_are_refused(
+    client: TestClient, world: World, tracks: list[dict[str, Any]]
+) -> None:
     assert _post(client, world, "reject", tracks).status_code == 422
 
 

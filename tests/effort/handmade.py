@@ -60,7 +60,9 @@ def write_sequence(
         folder = root / "tracker" / "handmade"
         folder.mkdir(parents=True)
         scores = tracker_scores or {}
-        rows = [_line(i, kind, b, CAR_SIZE, scores.get(i, 9.0)) for i, boxes in tracker.items() for b in boxes]
+        rows = [
+            _line(i, kind, b, CAR_SIZE, scores.get(i, 9.0)) for i, boxes in tracker.items() for b in boxes
+        ]
         (folder / f"{SEQUENCE}.txt").write_text("\n".join(sorted(rows, key=_frame)) + "\n")
     return root
 

@@ -13,7 +13,9 @@ from tests.services.scene_rows import TRACKER_LAYER, EditScene, events_of, store
 
 
 def _candidates(scene: EditScene, count: int) -> list[int]:
-    ids = sorted(track_id for (layer, _), track_id in scene.stored.track_ids.items() if layer == TRACKER_LAYER)
+    ids = sorted(
+        track_id for (layer, _), track_id in scene.stored.track_ids.items() if layer == TRACKER_LAYER
+    )
     assert len(ids) >= count
     return ids[:count]
 
@@ -43,7 +45,9 @@ def test_a_batch_rejects_each_candidate_and_reopens_them_all(
             }
 
 
-def test_one_refusal_writes_none_of_the_batch(db_factory: sessionmaker[Session], edit_scene: EditScene) -> None:
+def test_one_refusal_writes_none_of_the_batch(
+    db_factory: sessionmaker[Session], edit_scene: EditScene
+) -> None:
     team, task_id = edit_scene.team, edit_scene.task_id
     ids = _candidates(edit_scene, 4)
     with db_factory.begin() as s:
