@@ -172,7 +172,7 @@ export class EditorController extends LifeActions {
 
   /**
    * Say what undo or redo did and select the track it changed (when it still exists).
-   * @param {{label: string, id: string} | null} done
+   * @param {{label: string, id: string | null} | null} done
    * @param {string} verb
    * @param {string} nothing
    */

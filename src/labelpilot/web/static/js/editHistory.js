@@ -11,7 +11,11 @@
  * A decision on a candidate is taken back by reopening the candidate (`POST /tracks/{id}/reopen`),
  * after deleting the copy a confirmation made; redo decides again (a confirmation with the same
  * keyframes makes a new copy with the candidate's provenance, brought to the state after the action).
+ * A rejection of many candidates at once (the queue's suggested false positives) is one entry: undo
+ * reopens them all in one request, redo rejects them all again in one (candidateBatch.js).
  */
+
+import { sendDecision, showDecision } from './candidateBatch.js';
 
 /** @typedef {import('./editorTypes.js').Track} Track */
 /** @typedef {import('./editorTypes.js').EditResult} EditResult */
@@ -36,6 +40,8 @@
  * @property {Track | null} after null: the action deleted it
  * @property {CandidateDecision} [candidate] the action decided on a candidate (``id`` is then the
  *   confirmed copy, or the candidate itself for a rejection)
+ * @property {string[]} [rejected] the action rejected these candidates in one request (``id`` is the
+ *   first of them; ``before`` and ``after`` are null)
  */
 
 /**
@@ -100,39 +106,54 @@ export class EditHistory {
   }
 
   /**
-   * Take back the latest action; returns it (its track id now), or null when there is none.
-   * @returns {Promise<{label: string, id: string} | null>}
+   * Take back the latest action; returns it (its track id now, null for many tracks), or null when
+   * there is none.
+   * @returns {Promise<{label: string, id: string | null} | null>}
    */
   async undo() {
     const entry = this.#undo.pop();
     if (!entry) return null;
     try {
-      if (entry.candidate) await this.#reopenQueued(entry, entry.candidate);
+      if (entry.rejected) await this.#batchQueued(entry.rejected, 'reopen');
+      else if (entry.candidate) await this.#reopenQueued(entry, entry.candidate);
       else await this.#restoreQueued(entry.id, entry.before, entry.after);
     } catch (error) {
       this.#undo.push(entry);
       throw error;
     }
     this.#redo.push(entry);
+    if (entry.rejected) return { label: entry.label, id: null };
     return { label: entry.label, id: entry.candidate ? entry.candidate.id : this.pipeline.resolve(entry.id) };
   }
 
   /**
-   * Do again the latest undone action; returns it (its track id now), or null.
-   * @returns {Promise<{label: string, id: string} | null>}
+   * Do again the latest undone action; returns it (its track id now, null for many tracks), or null.
+   * @returns {Promise<{label: string, id: string | null} | null>}
    */
   async redo() {
     const entry = this.#redo.pop();
     if (!entry) return null;
     try {
-      if (entry.candidate) await this.#decideQueued(entry, entry.candidate);
+      if (entry.rejected) await this.#batchQueued(entry.rejected, 'reject');
+      else if (entry.candidate) await this.#decideQueued(entry, entry.candidate);
       else await this.#restoreQueued(entry.id, entry.after, entry.before);
     } catch (error) {
       this.#redo.push(entry);
       throw error;
     }
     this.#undo.push(entry);
-    return { label: entry.label, id: this.pipeline.resolve(entry.id) };
+    return { label: entry.label, id: entry.rejected ? null : this.pipeline.resolve(entry.id) };
+  }
+
+  /**
+   * Reopen (undo) or reject again (redo) the candidates of a batch rejection: one request, all shown
+   * at once.
+   * @param {string[]} ids
+   * @param {import('./candidateBatch.js').BatchDecision} decision
+   */
+  #batchQueued(ids, decision) {
+    showDecision(this.pipeline, ids, decision);
+    return this.pipeline.transact(ids, () => sendDecision(this.pipeline, this.target(), ids, decision));
   }
 
   /**

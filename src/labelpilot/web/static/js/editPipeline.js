@@ -15,6 +15,7 @@ import { ApiError } from './api.js';
 /** @typedef {import('./editorTypes.js').EditResult} EditResult */
 /** @typedef {import('./model.js').EditorModel} EditorModel */
 /** @typedef {'mine' | 'theirs'} ConflictChoice */
+/** @typedef {{id: number, version: number, status: Track['status']}} Decided a track of a batch decision */
 
 /** Thrown inside a transaction that must stop without an error to report (e.g. "keep theirs"). */
 export class EditAborted extends Error {
@@ -211,6 +212,44 @@ export class EditPipeline {
   }
 
   /**
+   * Send one request that decides on several tracks at once, all or nothing (e.g. reject many
+   * candidates): it carries each track's current server version; the answer gives each track's new
+   * version and status (nothing else changes), which replace the model's copies. A stale version is
+   * not retried (the person decided on what they saw): the server's state of that track is kept, so
+   * rolling the transaction back shows every track as the server has it.
+   * @param {string[]} trackIds
+   * @param {(tracks: Array<{id: number, expected_version: number}>) => Promise<{tracks: Decided[]}>} call
+   * @returns {Promise<Decided[]>} the answers, in the order of ``trackIds``
+   */
+  async sendBatch(trackIds, call) {
+    const tracks = trackIds.map((raw) => {
+      const id = this.resolve(raw);
+      const server = this.#server.get(id);
+      if (!server) throw new EditAborted(`track ${id} is not loaded`);
+      return { id: Number(id), expected_version: server.version };
+    });
+    try {
+      const answer = await call(tracks);
+      for (const decided of answer.tracks) {
+        const id = String(decided.id);
+        const known = this.#server.get(id);
+        if (!known) continue;
+        const track = { ...known, version: decided.version, status: decided.status };
+        this.#remember(track);
+        this.#put(track, this.model.shapes.get(id), false);
+      }
+      this.model.emit('tracks', {});
+      this.model.emit('kpi', {});
+      return answer.tracks;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409 && error.body?.current) {
+        this.#remember(/** @type {Track} */ (error.body.current));
+      }
+      throw error;
+    }
+  }
+
+  /**
    * Ask the person through the conflict dialog (the model's 'conflict' event); resolved by
    * resolveConflict().
    * @param {string} action
@@ -248,13 +287,14 @@ export class EditPipeline {
   /**
    * Replace the model's copies with the server's answer.
    * @param {EditResult} result
+   * @param {boolean} [notify] false: the caller tells the views once a batch is applied
    */
-  apply(result) {
+  apply(result, notify = true) {
     this.#remember(result.track);
-    this.#put(result.track, result.shapes);
+    this.#put(result.track, result.shapes, notify);
     if (result.candidate) {
       this.#remember(result.candidate);
-      this.#put(result.candidate);
+      this.#put(result.candidate, undefined, notify);
     }
   }
 
@@ -266,9 +306,10 @@ export class EditPipeline {
   /**
    * @param {Track} track
    * @param {Shapes} [shapes]
+   * @param {boolean} [notify]
    */
-  #put(track, shapes) {
-    if (this.#candidateLayerIds.has(track.layer_id)) this.model.putCandidate(track, shapes);
-    else this.model.putTrack(track, shapes);
+  #put(track, shapes, notify = true) {
+    if (this.#candidateLayerIds.has(track.layer_id)) this.model.putCandidate(track, shapes, notify);
+    else this.model.putTrack(track, shapes, notify);
   }
 }

@@ -229,6 +229,7 @@ export class Editor {
       acceptLife: onSelected((id) => flow.acceptLife(id)),
       confirm: () => flow.confirmSelected(),
       reject: onSelected((id) => controller.rejectCandidate(id)),
+      rejectSuggested: () => flow.rejectSuggested(),
       markStationary: onSelected((id) => controller.markStationary(id)),
       markMoving: onSelected((id) => controller.markMoving(id)),
       setKeyframe: onSelected((id) => controller.setKeyframe(id)),

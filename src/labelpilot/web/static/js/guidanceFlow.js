@@ -243,6 +243,38 @@ export class GuidanceFlow {
   }
 
   /**
+   * The pending candidates the queue suggests rejecting as false positives (each once, queue order).
+   * @returns {string[]}
+   */
+  suggestedFalsePositives() {
+    const ids = this.model.guidance
+      .filter((a) => a.kind === 'reject_false_positive' && a.track_id !== null)
+      .map((a) => /** @type {string} */ (a.track_id));
+    return [...new Set(ids)].filter((id) => this.model.find(id)?.kind === 'candidate');
+  }
+
+  /**
+   * ``alt+x``: reject every candidate the queue suggests as a false positive, in one request and one
+   * undo step; then the queue is computed again.
+   */
+  async rejectSuggested() {
+    const ids = this.suggestedFalsePositives();
+    if (!ids.length) {
+      this.model.notify('no suggested false positive in the queue');
+      return null;
+    }
+    const results = await this.controller.rejectCandidates(ids);
+    if (results) {
+      const n = results.length;
+      this.model.notify(`${n} suggested false positive${n === 1 ? '' : 's'} rejected`);
+    } else {
+      // Refused (nothing was written): the queue may have moved on meanwhile.
+      this.schedule();
+    }
+    return results;
+  }
+
+  /**
    * Enter: confirm the selected candidate, keyed as the queue suggests when it has a suggestion.
    */
   confirmSelected() {

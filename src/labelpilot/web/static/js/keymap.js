@@ -70,6 +70,11 @@ export const KEYMAP = Object.freeze({
     group: 'Candidates',
   },
   reject: { keys: ['x'], description: 'Reject the selected candidate as a false positive', group: 'Candidates' },
+  rejectSuggested: {
+    keys: ['alt+x'],
+    description: 'Reject every candidate the queue suggests as a false positive (one undo step)',
+    group: 'Candidates',
+  },
   markStationary: { keys: ['s'], description: 'Mark stationary: one world box for all frames', group: 'Edit' },
   markMoving: { keys: ['shift+s'], description: 'Mark moving: keyframes again', group: 'Edit' },
   setKeyframe: { keys: ['k'], description: 'Set a keyframe here', group: 'Edit' },
@@ -106,9 +111,13 @@ const UNBINDABLE = new Set(['Shift', 'Control', 'Alt', 'Meta', 'CapsLock', 'Dead
  */
 export function comboOf(event) {
   if (UNBINDABLE.has(event.key)) return '';
-  const letter = event.key.length === 1 && event.key.toLowerCase() !== event.key.toUpperCase();
+  // On macOS Option changes the character (Option+X types a symbol): an alt combination of a letter
+  // key is named by the key's place instead.
+  const optionLetter = event.altKey && /^Key[A-Z]$/.test(event.code ?? '') ? event.code.slice(3).toLowerCase() : '';
+  const typed = event.key.length === 1 && event.key.toLowerCase() !== event.key.toUpperCase();
+  const letter = typed || (optionLetter !== '' && event.key.length === 1);
   const named = event.key.length > 1;
-  const key = letter ? event.key.toLowerCase() : event.key;
+  const key = typed ? event.key.toLowerCase() : letter ? optionLetter : event.key;
   const parts = [];
   if (event.ctrlKey || event.metaKey) parts.push('ctrl');
   if (event.altKey) parts.push('alt');

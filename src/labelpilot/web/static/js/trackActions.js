@@ -1,11 +1,12 @@
 // @ts-check
 /**
  * The controller's track edits (EditorController extends this class): draw, move, resize, class,
- * confirm or reject a candidate, stationary or moving, keyframes, delete, fit to the points. Each
- * changes the model at once and goes to the server through the edit session; an edit on a
- * candidate confirms it first.
+ * confirm or reject a candidate (or many at once), stationary or moving, keyframes, delete, fit to
+ * the points. Each changes the model at once and goes to the server through the edit session; an
+ * edit on a candidate confirms it first.
  */
 
+import { MAX_BATCH, sendDecision, showDecision } from './candidateBatch.js';
 import { EditSession } from './editSession.js';
 import { quatFromYaw } from './geometry.js';
 import { poseAt, poseRows } from './trackShapes.js';
@@ -171,6 +172,26 @@ export class TrackActions {
     });
     if (result) this.model.notify('rejected as a false positive');
     return result;
+  }
+
+  /**
+   * Reject many candidates as false positives in one request (all or nothing): one undo step.
+   * Answers the server's results, or null when nothing was rejected.
+   * @param {string[]} ids
+   */
+  async rejectCandidates(ids) {
+    if (!this.edits.editable()) return null;
+    const pending = [...new Set(ids)].filter((id) => this.model.find(id)?.kind === 'candidate');
+    if (!pending.length) return this.edits.refuse('no pending candidate to reject');
+    const batch = pending.slice(0, MAX_BATCH);
+    const label = `reject ${batch.length} candidate${batch.length === 1 ? '' : 's'}`;
+    showDecision(this.pipeline, batch, 'reject');
+    return this.edits.transact(batch, async () => {
+      const results = await sendDecision(this.pipeline, this.edits.target, batch, 'reject');
+      // Undo reopens them all (one request); redo rejects them all again.
+      this.history.record({ label, id: batch[0], before: null, after: null, rejected: batch });
+      return results;
+    });
   }
 
   /** @param {string} id */

@@ -3,6 +3,7 @@
  * The guidance panel: the nudges (a faster path for what the person is doing), what is still open
  * before submitting (pending candidates, flags), and the next-best-action queue with each item's
  * reason, what it saves and its key. ``n`` walks the queue; the item's key (or its button) does it.
+ * Every suggested false positive is rejected at once with alt+x (or the button above the queue).
  * A nudge is followed (u) or dismissed (shift+u) with one key, or with its buttons.
  */
 
@@ -90,10 +91,14 @@ export function mountGuidancePanel(element, model, controller, keymap = new Keym
   chips.style.flex = 'none';
   chips.style.gap = '4px';
   chips.style.margin = '0 8px 4px';
+  // One click (or alt+x) rejects every suggested false positive: one request, one undo step.
+  const bulk = doc.createElement('div');
+  bulk.style.flex = 'none';
+  bulk.style.margin = '0 8px 4px';
   const list = doc.createElement('ol');
   list.className = 'list';
   list.dataset.testid = 'guidance-queue';
-  element.append(heading, nudges, open, chips, list);
+  element.append(heading, nudges, open, chips, bulk, list);
 
   /**
    * @param {string} text
@@ -229,9 +234,23 @@ export function mountGuidancePanel(element, model, controller, keymap = new Keym
     );
   };
 
+  const renderBulk = () => {
+    const n = controller.guidanceFlow.suggestedFalsePositives().length;
+    if (!n || !model.editable) {
+      bulk.replaceChildren();
+      return;
+    }
+    const b = button(`Reject ${n} suggested false positive${n === 1 ? '' : 's'}`, 'rejectSuggested', () => {
+      void controller.guidanceFlow.rejectSuggested();
+    });
+    b.dataset.testid = 'reject-suggested';
+    bulk.replaceChildren(b);
+  };
+
   const renderQueue = () => {
     const allOpen = model.guidance.filter((action) => controller.guidanceFlow.isOpen(action));
     renderChips(allOpen);
+    renderBulk();
     const only = model.guidanceFilter;
     const openActions = model.guidance
       .map((action, index) => ({ action, index }))
