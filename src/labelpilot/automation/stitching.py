@@ -17,6 +17,7 @@ predecessor and one successor, so chains of fragments become one track.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -79,12 +80,18 @@ def stitch(
 ) -> list[list[int]]:
     """Groups of fragment indices, each one object, in time order; every fragment is in exactly one."""
     pairs: list[tuple[float, int, int]] = []
-    for i, a in enumerate(fragments):
-        if a.hits < params.min_fragment_hits:
-            continue
-        for j, b in enumerate(fragments):
+    usable = [i for i, f in enumerate(fragments) if f.hits >= params.min_fragment_hits]
+    by_start = sorted(usable, key=lambda i: fragments[i].start_time)
+    starts = [fragments[i].start_time for i in by_start]
+    for i in usable:
+        a = fragments[i]
+        # Only fragments starting within the gap after A's end can follow it.
+        lo = bisect.bisect_right(starts, a.end_time)
+        hi = bisect.bisect_right(starts, a.end_time + params.max_gap_s)
+        for j in by_start[lo:hi]:
+            b = fragments[j]
             dt = b.start_time - a.end_time
-            if i == j or b.hits < params.min_fragment_hits or not 0.0 < dt <= params.max_gap_s:
+            if not 0.0 < dt <= params.max_gap_s:
                 continue
             if not _labels_agree(a.label, b.label, wildcards):
                 continue

@@ -9,6 +9,7 @@ event that cancels it, so a decision undone in the editor is not counted as work
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -206,8 +207,8 @@ def _batch(items: Sequence[tuple[int, int]]) -> None:
         raise InvalidError("name at least one candidate", field="tracks")
     if len(items) > MAX_BATCH:
         raise InvalidError(f"at most {MAX_BATCH} candidates at once, got {len(items)}", field="tracks")
-    ids = [track_id for track_id, _ in items]
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(track_id for track_id, _ in items)
+    repeated = sorted(i for i, n in counts.items() if n > 1)
     if repeated:
         raise InvalidError(f"candidates named twice: {repeated}", field="tracks")
 
