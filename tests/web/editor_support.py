@@ -74,6 +74,12 @@ def open_and_confirm(
     expect(focused).to_have_attribute("data-kind", "confirm_moving")
     candidate = focused.get_attribute("data-track-id")
     assert candidate is not None
+    return task, candidate, confirm_focused(page, candidate)
+
+
+def confirm_focused(page: Page, candidate: str) -> str:
+    """Enter on ``candidate``, the item in focus: its copy is confirmed, saved and selected; answers
+    the copy's id."""
     page.keyboard.press("Enter")
     copy = copy_row(page, candidate)
     expect(copy).to_have_attribute("data-status", "confirmed")
@@ -81,7 +87,7 @@ def open_and_confirm(
     copy_id = copy.get_attribute("data-id")
     assert copy_id is not None and copy_id.isdigit()
     expect(copy).to_have_class(re.compile(r"\bselected\b"))
-    return task, candidate, copy_id
+    return copy_id
 
 
 def copy_row(page: Page, candidate: str) -> Locator:

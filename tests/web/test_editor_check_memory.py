@@ -33,6 +33,7 @@ from tests.web.editor_support import (
     LogIn,
     Shot,
     candidate_status,
+    confirm_focused,
     copy_row,
     expect_frame,
     frame_on_screen,
@@ -89,14 +90,7 @@ def _open_and_confirm_candidate(
     )
     item.locator(".label").click(timeout=GUIDANCE_TIMEOUT_MS)
     expect(item).to_have_class(re.compile(r"\bselected\b"))
-    page.keyboard.press("Enter")
-    copy = copy_row(page, candidate)
-    expect(copy).to_have_attribute("data-status", "confirmed")
-    saved(page)
-    copy_id = copy.get_attribute("data-id")
-    assert copy_id is not None and copy_id.isdigit()
-    expect(copy).to_have_class(re.compile(r"\bselected\b"))
-    return copy_id
+    return confirm_focused(page, candidate)
 
 
 def _limits(api: WebApi, scene_id: int) -> CheckLimits:

@@ -11,12 +11,12 @@
   (measurement views, flags).
 * ``guided`` — LabelPilot: first every candidate the queue suggests as a false positive is rejected
   with one key (alt+x, without a look); then the guidance queue's other candidates (auto labels) are
-  confirmed, marked stationary or rejected (a candidate that a track confirmed meanwhile already covers has left the
-  queue, as in the editor, and costs nothing), corrected at the suggested frames (a stationary candidate in the stationary
-  review, judged by the one world box confirming it gives); then each confirmed track's life proposed
-  from the evidence (``automation.life_evidence``) is accepted with one key, and only the ends the
-  evidence leaves weak are looked at (each opened by the queue); the annotator searches for none of the
-  accepted ends, which are delivered as they are. Then the scans find what the candidates missed and
+  confirmed, marked stationary or rejected (a candidate that a track confirmed meanwhile already
+  covers has left the queue, as in the editor, and costs nothing), corrected at the suggested frames
+  (a stationary candidate in the stationary review, judged by the one world box confirming it gives);
+  then each confirmed track's life proposed from the evidence (``automation.life_evidence``) is
+  accepted with one key, and only the ends the evidence leaves weak are looked at (each opened by the
+  queue); the annotator searches for none of the accepted ends, which are delivered as they are. Then the scans find what the candidates missed and
   where the other lives really start and end; bisection; the rest of the queue.
 
 Both LabelPilot workflows have the product's navigation keys (``annotator_tools``): the check key

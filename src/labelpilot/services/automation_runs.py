@@ -10,7 +10,8 @@ tracks layer is the product; the detections are the evidence behind it.
 
 A run replaces the layers of an earlier run of the same name in the same transaction, but never
 work people have done: when any track of such a layer carries an event, was deleted or is no longer a
-candidate (confirmed or rejected), the run is refused with a ConflictError and nothing changes. Ground truth is never read: a run on ``ground_truth`` is refused.
+candidate (confirmed or rejected), the run is refused with a ConflictError and nothing changes.
+Ground truth is never read: a run on ``ground_truth`` is refused.
 
 Afterwards the new candidates' stationary ones serve as landmarks to correct the ego poses
 (``services.ego_poses``): when a correction applies it becomes the scene's active poses.

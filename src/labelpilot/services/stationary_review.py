@@ -1,8 +1,8 @@
 """The stationary-objects review: every stationary candidate of a scene in one world-frame view.
 
 The items are the pending ``confirm_stationary`` actions of the guidance queue (``guidance_queue``, the
-queue the editor's ``/guidance`` route serves; only its candidate items are computed), in its order, each with the world box that confirming
-the candidate and marking it stationary gives: ``track_edits.make_stationary`` without a pose puts the
+queue the editor's ``/guidance`` route serves; only its candidate items are computed), in its order,
+each with the world box that confirming the candidate and marking it stationary gives: ``track_edits.make_stationary`` without a pose puts the
 box at ``robust_world_pose`` of the track's keyframes (a confirmation copies the candidate's keyframes
 as they are), and a candidate that is already stationary keeps its one pose.
 
