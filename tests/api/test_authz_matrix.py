@@ -18,7 +18,8 @@ scene_access.py, tasks.py, track_edit_store.py), written once below as rules:
   does not edit. Whoever sees a scene may ask the check key which frame of one of its tracks to look at.
 - ground_truth is read-only for everyone but administrators.
 - Managers and admins run automation on a scene and estimate or switch its ego poses (others who see it
-  get 403); whoever sees a scene sees its guidance, its stationary review and its ego poses, and whoever sees a task its nudges.
+  get 403); whoever sees a scene sees its guidance (a track's proposed life too), its stationary review and its
+  ego poses, and whoever sees a task its nudges.
 - Members and admins see (and stream) their own KPIs in a project; staff and admins see the team's;
   managers and admins change the project's settings.
 
@@ -307,6 +308,10 @@ ROWS: list[Row] = [
         lambda w: Req("POST", f"/api/scenes/{w.scene_id}/autolabel", {"detector": "classic"}),
     ),
     Row("GET", SCENE + "/guidance", SCENE_READERS, lambda w: Req("GET", f"/api/scenes/{w.scene_id}/guidance")),
+    Row(
+        "GET", "/api/tracks/{track_id}/proposed-life", SCENE_READERS,
+        lambda w: Req("GET", f"/api/tracks/{w.work_track(stationary=True)}/proposed-life"),
+    ),
     Row(
         "GET", SCENE + "/stationary-review", SCENE_READERS,
         lambda w: Req("GET", f"/api/scenes/{w.scene_id}/stationary-review", params={"task_id": w.ann_task}),

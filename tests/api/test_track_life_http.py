@@ -85,3 +85,74 @@ def test_put_keyframes_sets_several_in_one_edit(client: TestClient, world: World
         np.testing.assert_allclose(centers[frames.index(int(frame))], pose["center"], atol=1e-9)
         assert result["shapes"]["yaws"][frames.index(int(frame))] == pytest.approx(pose["yaw"], abs=1e-9)
     _assert_stale(_put(client, world, url, version, keyframes=poses), result["track"])
+
+
+def _proposed(client: TestClient, world: World, track_id: int) -> list[dict[str, Any]]:
+    response = client.get(
+        f"/api/tracks/{track_id}/proposed-life",
+        params={"task_id": world.ann_task},
+        headers=world.team.auth("ann"),
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()
+    return items
+
+
+def _drawn_stationary(client: TestClient, world: World, pose_frame: int) -> tuple[int, int]:
+    """A work track drawn at frames 0..1 and marked stationary at the source's pose in ``pose_frame``
+    (the source is a moving car); its id and version."""
+    track_id = world.work_track()
+    version = world.version(track_id)
+    keyframes = _ok(_put(client, world, f"/api/tracks/{track_id}/life", version, first_frame=0, last_frame=2))
+    pose = keyframes["track"]["keyframes"][str(pose_frame)]
+    _ok(_put(client, world, f"/api/tracks/{track_id}/life", version + 1, first_frame=0, last_frame=1))
+    response = client.post(
+        f"/api/tracks/{track_id}/stationary",
+        json={"expected_version": version + 2, "task_id": world.ann_task, "pose": pose},
+        headers=world.team.auth("ann"),
+    )
+    return track_id, _ok(response)["track"]["version"]
+
+
+def test_a_drawn_stationary_track_is_offered_its_life_until_it_is_taken(
+    client: TestClient, world: World
+) -> None:
+    """Held where the car is in frame 2, the box has lidar points there and the scene ends: one
+    ``accept_life`` item to frame 2. Held where it was in frame 0, the box is empty in frame 2 (the car
+    drove on): no life to accept, a look at its last frame instead."""
+    track_id, version = _drawn_stationary(client, world, pose_frame=2)
+    items = _proposed(client, world, track_id)
+    assert [(i["kind"], i["track_id"], i["life"], i["frame"]) for i in items] == [
+        ("accept_life", str(track_id), [0, 2], 2)
+    ]
+    assert "the scene ends" in items[0]["reason"]
+    _ok(_put(client, world, f"/api/tracks/{track_id}/life", version, first_frame=0, last_frame=2))
+    assert _proposed(client, world, track_id) == []
+    left_behind, _ = _drawn_stationary(client, world, pose_frame=0)
+    items = _proposed(client, world, left_behind)
+    assert [(i["kind"], i["life"], i["frame"]) for i in items] == [("check_end", [0, 1], 1)]
+    assert "no lidar points in its box at frame 2" in items[0]["reason"]
+
+
+def test_a_looked_at_end_is_not_carried_past(client: TestClient, world: World) -> None:
+    track_id, version = _drawn_stationary(client, world, pose_frame=2)
+    response = client.patch(
+        f"/api/tracks/{track_id}",
+        json={"expected_version": version, "task_id": world.ann_task, "attributes": {"life_checked_last": 1}},
+        headers=world.team.auth("ann"),
+    )
+    assert response.status_code == 200, response.text
+    assert _proposed(client, world, track_id) == []
+
+
+def test_moving_drawn_tracks_and_ground_truth_get_no_proposed_life(client: TestClient, world: World) -> None:
+    moving = world.work_track()
+    version = world.version(moving)
+    _ok(_put(client, world, f"/api/tracks/{moving}/life", version, first_frame=0, last_frame=1))
+    assert _proposed(client, world, moving) == []
+    refused = client.get(
+        f"/api/tracks/{world.ground_truth_track}/proposed-life", headers=world.team.auth("root")
+    )
+    assert refused.status_code == 422 and "ground_truth" in refused.text
+    missing = client.get("/api/tracks/999999/proposed-life", headers=world.team.auth("ann"))
+    assert missing.status_code == 404

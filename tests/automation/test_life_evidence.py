@@ -26,9 +26,9 @@ from labelpilot.automation.life_evidence import (
 from labelpilot.formats import read_scene
 from labelpilot.geometry import Cuboid
 from labelpilot.guidance.actions import Action
-from labelpilot.guidance.life_actions import LIFE_ACCEPTED, LIFE_CHECKED, life_actions
+from labelpilot.guidance.life_actions import LIFE_ACCEPTED, LIFE_CHECKED, life_actions, proposal_for
 from labelpilot.scenes import Scene
-from labelpilot.tracks import AnnotationLayer, Track, TrackStatus, world_shapes
+from labelpilot.tracks import AnnotationLayer, Keyframed, Stationary, Track, TrackStatus, world_shapes
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +140,84 @@ def test_life_actions_offer_one_accept_and_a_check_per_weak_end(
         marks = {LIFE_ACCEPTED: True, LIFE_CHECKED["first"]: first, LIFE_CHECKED["last"]: last}
         done.append(dataclasses.replace(track, attributes={**track.attributes, **marks}))
     assert life_actions(scene, "work", done) == []
+
+
+def _drawn_parked_cars(scene: Scene, frames_seen: int = 6) -> list[tuple[Track, tuple[int, int]]]:
+    """Each labelled car of the scene that does not move, as a person draws it: one world box (its
+    labelled box in the last frame drawn), stationary, from its first labelled frame for ``frames_seen``
+    frames; with its labelled life (which the proposal never reads)."""
+    drawn = []
+    for obj in scene.layer("ground_truth"):
+        frames = obj.frames()
+        centers = world_shapes(obj, frames).cuboids.centers
+        if obj.label != "Car" or len(frames) < 20 or np.ptp(centers[:, :2], axis=0).max() > 1.0:
+            continue
+        last = frames[0] + frames_seen - 1
+        box = world_shapes(obj, [last]).cuboids[0]
+        track = Track(f"drawn-{obj.track_id}", obj.label, box.size, Stationary(box.pose), frames[0], last)
+        drawn.append((track, (obj.first_frame, obj.last_frame)))
+    return drawn
+
+
+def test_a_drawn_stationary_track_is_carried_to_where_it_leaves_the_view(
+    kitti_0001: tuple[Scene, AnnotationLayer],
+) -> None:
+    """A parked car a person drew is carried on through the poses: where its box leaves the camera's
+    view the proposal ends, close to where KITTI's labels end; where it is still in view 30 frames on,
+    the proposal goes that far (no sweeps here: the person's box is the evidence) and asks for a look."""
+    scene, _ = kitti_0001
+    drawn = _drawn_parked_cars(scene)
+    assert len(drawn) >= 15
+    early_by: list[int] = []
+    for track, (_, labelled_last) in drawn:
+        actions = life_actions(scene, "work", [track])
+        accepts = [a for a in actions if a.kind == "accept_life"]
+        assert len(accepts) == 1 and accepts[0].life is not None
+        first, last = accepts[0].life
+        assert first == track.first_frame  # where a person drew it from stays theirs
+        assert track.last_frame < last <= track.last_frame + LifeSettings().max_extension_stationary
+        checks = [a.frame for a in actions if a.kind == "check_end"]
+        if checks:
+            assert checks == [last] and "still in view" in accepts[0].reason
+        else:
+            assert "leaves the camera's view" in accepts[0].reason
+            early_by.append(labelled_last - last)
+    assert len(early_by) >= 12
+    assert all(-2 <= d <= 6 for d in early_by), early_by
+    assert float(np.mean(np.abs(early_by) <= 3)) >= 0.7, early_by
+
+
+def test_a_drawn_track_is_carried_on_until_a_person_looks_at_its_end(
+    kitti_0001: tuple[Scene, AnnotationLayer],
+) -> None:
+    scene, _ = kitti_0001
+    weak = []
+    for track, _ in _drawn_parked_cars(scene):
+        proposal = proposal_for(scene, track, None)
+        assert proposal is not None
+        if proposal.last.weak:
+            weak.append((track, proposal))
+    assert weak, "some parked car is still in view 30 frames after it was drawn"
+    track, proposal = weak[0]
+    taken = dataclasses.replace(track, last_frame=proposal.last.frame)
+    further = proposal_for(scene, taken, None)
+    assert further is not None and further.last.frame > taken.last_frame  # carried on from the new end
+    offered = [a.life for a in life_actions(scene, "work", [taken]) if a.kind == "accept_life"]
+    assert offered == [further.frames]
+    looked_at = dataclasses.replace(taken, attributes={LIFE_CHECKED["last"]: taken.last_frame})
+    assert "accept_life" not in [a.kind for a in life_actions(scene, "work", [looked_at])]
+    assert isinstance(track.motion, Stationary)
+    moving = dataclasses.replace(track, motion=Keyframed({track.first_frame: track.motion.world_pose}))
+    assert proposal_for(scene, moving, None) is None and life_actions(scene, "work", [moving]) == []
+
+
+def test_a_box_drawn_beyond_the_usual_range_stays_in_range_while_it_comes_no_farther(
+    kitti_0001: tuple[Scene, AnnotationLayer],
+) -> None:
+    scene, _ = kitti_0001
+    frame = 100
+    ego = scene.frames[frame].world_T_ego
+    far = Cuboid.from_yaw(ego.apply([[88.0, 0.0, 1.5]])[0], [10.0, 2.6, 3.5], 0.0)  # a truck ahead
+    track = Track("far", "Truck", far.size, Stationary(far.pose), frame - 3, frame)
+    end = propose_end(scene, track, "last", judged_box=True)
+    assert end.frame > frame and "lidar range" not in end.reason

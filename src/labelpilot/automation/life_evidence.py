@@ -109,9 +109,12 @@ def _range_m(scene: Scene, frame: int, box_world: Cuboid) -> float:
     return float(np.linalg.norm(box_ego.center[:2]))
 
 
-def in_sensor_view(scene: Scene, frame: int, box_world: Cuboid, settings: LifeSettings) -> bool:
-    """Whether the box is within lidar range and, where the scene has cameras, inside an image."""
-    if _range_m(scene, frame, box_world) > settings.max_range_m:
+def in_sensor_view(
+    scene: Scene, frame: int, box_world: Cuboid, settings: LifeSettings, max_range_m: float | None = None
+) -> bool:
+    """Whether the box is within lidar range (``max_range_m``, default the settings') and, where the
+    scene has cameras, inside an image."""
+    if _range_m(scene, frame, box_world) > (settings.max_range_m if max_range_m is None else max_range_m):
         return False
     box_ego = box_world.transformed(scene.frames[frame].world_T_ego.inverse())
     if not scene.cameras:
@@ -180,8 +183,11 @@ def propose_end(
     end: EndName,
     sweeps: SweepSource | None = None,
     settings: LifeSettings = DEFAULT_LIFE_SETTINGS,
+    *,
+    judged_box: bool = False,
 ) -> LifeEnd:
-    """One end of the life (see the module doc)."""
+    """One end of the life (see the module doc). ``judged_box``: the track's box is one a person put
+    there, so without sweeps it is carried on to the weak end all the same (a detector's box is not)."""
     detected = detection_frames(track)
     edge = detected[-1] if end == "last" else detected[0]
     outward = 1 if end == "last" else -1
@@ -195,14 +201,18 @@ def propose_end(
         # it worse): where a life starts inside the scene is always worth a look.
         return LifeEnd(edge, True, "it comes into view inside the scene")
     boxes, limit = _carried_boxes(scene, track, detected, end, settings)
+    # An object seen beyond the usual range (people label far objects unevenly) is in range while it
+    # comes no farther away.
+    edge_box = world_shapes(track, [edge]).cuboids[0]
+    max_range_m = max(settings.max_range_m, _range_m(scene, edge, edge_box))
     proposed = edge
     for k, box in enumerate(boxes, start=1):
         frame = edge + outward * k
         if not 0 <= frame < len(scene.frames):
             return LifeEnd(proposed, False, f"the scene {word} while the object is in view")
-        if not in_sensor_view(scene, frame, box, settings):
+        if not in_sensor_view(scene, frame, box, settings, max_range_m):
             # Leaving the image is sharp; fading out of range is not (people label far objects unevenly).
-            far = _range_m(scene, frame, box) > settings.max_range_m
+            far = _range_m(scene, frame, box) > max_range_m
             where = "lidar range" if far else "the camera's view"
             return LifeEnd(proposed, far, f"it leaves {where} at frame {frame}")
         support = None if sweeps is None else _point_support(scene, frame, box, sweeps, settings)
@@ -212,7 +222,7 @@ def propose_end(
     # Still in view after every carried frame: the detector lost it (occlusion, distance) or it is gone.
     # Points all the way keep the carried frames; without sweeps nothing supports them.
     return LifeEnd(
-        proposed if sweeps is not None else edge,
+        proposed if sweeps is not None or judged_box else edge,
         True,
         f"still in view {limit} frames past its {end} detection",
     )

@@ -85,6 +85,12 @@ class HttpEditor(EditorTracks):
         )
         return [Action.from_json(item) for item in queue]
 
+    def proposed_life(self, track_id: str) -> list[Action]:
+        items = self.client.call(
+            "GET", f"/api/tracks/{track_id}/proposed-life", params={"task_id": self.task_id}
+        )
+        return [Action.from_json(item) for item in items]
+
     # -- editor events -------------------------------------------------------------------------------
     def send_event(self, kind: str, payload: Mapping[str, Any]) -> bool:
         """Record an editor event; like the browser, a failed one is dropped (never blocks the work)."""

@@ -40,6 +40,10 @@ class Editor(Protocol):
         """The guidance queue for the work layer, best first."""
         ...
 
+    def proposed_life(self, track_id: str) -> list[Action]:
+        """The queue's items about one work track's life (``accept_life``, ``check_end``)."""
+        ...
+
     def create_track(
         self,
         label: str,

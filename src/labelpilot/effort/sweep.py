@@ -3,7 +3,10 @@ and find where its life starts and ends.
 
 The annotator scans frames at a stride (a jump and a scan each). An object no shape is on is drawn
 where it is first seen, or, if the annotator already has a track for it, that track is extended to
-the frame (select, extend, look, correct). Where a known object has vanished by the next scan, the
+the frame (select, extend, look, correct). With a world-frame tool (``offer_stationary``) a track
+found right a scan later with its one keyframe is marked stationary, and a stationary track the
+annotator drew is then carried on by the tool's proposed life (``guidance.life_actions``): one key
+accepts it, and a weak end is looked at there (the queue opens it). Where a known object has vanished by the next scan, the
 frame where its life really ends is found by bisection (a jump and a look per probe); likewise the
 frame where a track's life starts. Shapes in between come from the editor's interpolation.
 """
@@ -38,6 +41,21 @@ def _shown(ann: Annotator, frame: int) -> list[Cuboid]:
     return [s for s in shapes if s is not None]
 
 
+def _carry_on(ann: Annotator, track_id: str, object_id: str) -> None:
+    """Accept the life the tool proposes past a drawn stationary track's last frame; look at its end
+    where the evidence is weak (and find the real end from there when the object is gone)."""
+    items = ann.editor.proposed_life(track_id)
+    offer = next((a for a in items if a.kind == "accept_life" and a.life is not None), None)
+    if offer is None or offer.life is None:
+        return
+    first, last = offer.life
+    weak = {a.frame for a in items if a.kind == "check_end"}
+    ann.accept_life(track_id, first, last, weak)
+    if last in weak:
+        ann.open_item(last, object_id)
+        ann.check_end(track_id, last)
+
+
 def _extend(ann: Annotator, track_id: str, object_id: str, frame: int, policy: SweepPolicy) -> None:
     """Bring a known object's track to ``frame`` where the scan found the object without a shape."""
     ann.ledger.charge("select", object_id)
@@ -55,6 +73,9 @@ def _extend(ann: Annotator, track_id: str, object_id: str, frame: int, policy: S
             shape = shape_at(ann.editor.track(track_id), frame)
             assert shape is not None
             ann.editor.make_stationary(track_id, shape.pose)
+        track = ann.editor.track(track_id)
+        if policy.offer_stationary and track.is_stationary and track.provenance.kind == "manual":
+            _carry_on(ann, track_id, object_id)
         return
     ann.fix(track_id, frame, verdict)
 

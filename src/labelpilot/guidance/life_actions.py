@@ -12,14 +12,29 @@ frame from detection coverage, sensor coverage and point support:
   ``life_checked_first`` (``life_checked_last``) holds that frame: the editor records there the end a
   person has looked at.
 
-Tracks a person drew have no detections: their lives are the person's.
+A stationary track a person drew (``Provenance("manual")``) has no detections, but its one world box
+can be carried past its last frame through the poses like a stationary candidate's (sensor view,
+point support). Its first frame is the person's: people draw an object where they first find it,
+working forwards through the scene, so only where it ends is ahead of them. It is offered the proposed
+life while the proposal goes past its last frame and that last frame is not an end a person has looked
+at (``life_checked_last``); once the life is accepted, the proposal is carried on from the new last
+frame, so a long-lived object is taken a stretch at a time, each ending in a look where the evidence
+is weak. Moving tracks a person drew have no evidence to go by: their lives are the person's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from labelpilot.automation.life_evidence import DEFAULT_LIFE_SETTINGS, EndName, LifeSettings, propose_life
+from labelpilot.automation.life_evidence import (
+    DEFAULT_LIFE_SETTINGS,
+    EndName,
+    LifeEnd,
+    LifeProposal,
+    LifeSettings,
+    propose_end,
+    propose_life,
+)
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.guidance.actions import Action
 from labelpilot.guidance.costs import accept_life_price, check_end_price
@@ -28,6 +43,33 @@ from labelpilot.tracks import Track
 
 LIFE_ACCEPTED = "life_accepted"
 LIFE_CHECKED = {"first": "life_checked_first", "last": "life_checked_last"}
+
+
+def _drawn_stationary(track: Track) -> bool:
+    return track.provenance.kind == "manual" and track.is_stationary
+
+
+def proposal_for(
+    scene: Scene, track: Track, sweeps: SweepSource | None, settings: LifeSettings = DEFAULT_LIFE_SETTINGS
+) -> LifeProposal | None:
+    """The life proposed for a confirmed track (see the module doc), None where there is no evidence."""
+    if not track.frames():
+        return None
+    if track.provenance.kind == "candidate":
+        return propose_life(scene, track, sweeps, settings)
+    if not _drawn_stationary(track):
+        return None
+    first = LifeEnd(track.first_frame, False, "a person drew it from here")
+    last = propose_end(scene, track, "last", sweeps, settings, judged_box=True)
+    return LifeProposal(track.track_id, first, last)
+
+
+def _offered(track: Track, proposal: LifeProposal) -> bool:
+    """Whether ``accept_life`` is still offered for the track."""
+    if _drawn_stationary(track):
+        looked_at = track.attributes.get(LIFE_CHECKED["last"]) == track.last_frame
+        return proposal.last.frame > track.last_frame and not looked_at
+    return track.attributes.get(LIFE_ACCEPTED) is not True
 
 
 def life_actions(
@@ -40,11 +82,10 @@ def life_actions(
     """``accept_life`` and ``check_end`` actions for ``tracks`` (confirmed tracks of ``layer``)."""
     actions: list[Action] = []
     for track in tracks:
-        if track.provenance.kind != "candidate" or not track.frames():
+        proposal = proposal_for(scene, track, sweeps, settings)
+        if proposal is None:
             continue
-        proposal = propose_life(scene, track, sweeps, settings)
-        accepted = track.attributes.get(LIFE_ACCEPTED) is True
-        if not accepted:
+        if _offered(track, proposal):
             reasons = f"starts at {proposal.first.frame} ({proposal.first.reason}), ends at {proposal.last.frame} ({proposal.last.reason})"
             actions.append(
                 Action.priced(

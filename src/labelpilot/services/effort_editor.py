@@ -76,6 +76,12 @@ class ServiceEditor(EditorTracks):
         )
         return [Action.from_json(item) for item in queue]
 
+    def proposed_life(self, track_id: str) -> list[Action]:
+        items = guidance_queue.proposed_life(
+            self.session, self.blobs, self.actor, int(track_id), task_id=self.task_id
+        )
+        return [Action.from_json(item) for item in items]
+
     # -- keeping what the services return ------------------------------------------------------------
     def _keep(self, result: EditResult) -> Track:
         track = result.model

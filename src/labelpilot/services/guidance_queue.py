@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from labelpilot.automation.candidates import CANDIDATE_PREFIX
 from labelpilot.guidance.actions import ranked
 from labelpilot.guidance.engine import next_best_actions, pending_candidate_actions
+from labelpilot.guidance.life_actions import life_actions
 from labelpilot.guidance.nudges import NUDGE_SHOWN, TaskEvent, nudges
 from labelpilot.scenes import Scene
 from labelpilot.services import tasks
@@ -31,6 +32,7 @@ from labelpilot.services.scene_access import visible_scene
 from labelpilot.services.scene_load import scene_from_rows
 from labelpilot.services.task_views import TaskView
 from labelpilot.services.track_edit_input import AUTO_PREFIX, GROUND_TRUTH
+from labelpilot.services.track_edit_store import load_track
 from labelpilot.store.blobs import BlobStore
 from labelpilot.store.tables import EventRow, LayerRow, SceneRow
 from labelpilot.tracks import AnnotationLayer
@@ -149,6 +151,26 @@ def candidate_guidance(
     work_layer = scene.layers.get(work) or AnnotationLayer(work)
     actions = pending_candidate_actions(scene, work_layer, candidates, sweeps=_sweeps(blobs, scene))
     return [action.to_json() for action in ranked(actions)]
+
+
+def proposed_life(
+    session: Session, blobs: BlobStore, actor: Actor, track_id: int, *, task_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The queue's items about one track's life (``accept_life``, ``check_end``; ``Action.to_json``),
+    for anyone who sees its scene: what the editor offers right after a person marks a track they
+    drew stationary, without computing the whole queue."""
+    loaded = load_track(session, track_id)
+    scene_row = visible_scene(session, actor, loaded.scene.id)
+    if task_id is not None:
+        _task_on_scene(session, actor, task_id, scene_row.id)
+    layer = loaded.layer.name
+    if layer == GROUND_TRUTH:
+        raise InvalidError("guidance never reads the ground_truth layer", field="track_id")
+    if loaded.row.deleted:
+        return []
+    scene = scene_from_rows(session, scene_row, [layer])
+    track = scene.layer(layer).track(str(track_id))
+    return [a.to_json() for a in life_actions(scene, layer, [track], _sweeps(blobs, scene))]
 
 
 def _task_event(row: EventRow) -> TaskEvent:

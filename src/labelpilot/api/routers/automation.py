@@ -47,6 +47,14 @@ def scene_guidance(
     )
 
 
+@router.get("/tracks/{track_id}/proposed-life")
+def proposed_life(
+    track_id: IdPath, session: SessionDep, blobs: BlobsDep, actor: CurrentActor, task_id: IdQuery = None
+) -> list[dict[str, Any]]:
+    """The guidance queue's items about one track's life: its proposed life and the ends to look at."""
+    return guidance_queue.proposed_life(session, blobs, actor, track_id, task_id=task_id)
+
+
 @router.get("/tasks/{task_id}/nudges")
 def task_nudges(
     task_id: IdPath, session: SessionDep, blobs: BlobsDep, actor: CurrentActor
