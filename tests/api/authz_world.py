@@ -75,13 +75,18 @@ class World:
         with self.db.begin() as s:
             return insert_track(s, track, ensure_layer(s, self.scene_id, layer).id)
 
-    def work_track(self, *, stationary: bool = False) -> int:
-        """A confirmed manual copy of the source track in the work layer (keyframed or stationary)."""
+    def work_track(self, *, stationary: bool = False, last_frame: int | None = None) -> int:
+        """A confirmed manual copy of the source track in the work layer (keyframed or stationary),
+        its life cut at ``last_frame`` if given."""
         track = dataclasses.replace(
             self.source, track_id=self.unique("work"), provenance=Provenance("manual")
         )
-        if stationary:
+        assert isinstance(track.motion, Keyframed)
+        if last_frame is not None:
+            keys = {f: p for f, p in track.motion.keyframes.items() if f <= last_frame}
+            track = dataclasses.replace(track, motion=Keyframed(keys), last_frame=last_frame)
             assert isinstance(track.motion, Keyframed)
+        if stationary:
             first = next(iter(track.motion.keyframes.values()))
             track = dataclasses.replace(track, motion=Stationary(first))
         return self._insert(track, "work")

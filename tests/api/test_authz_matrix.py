@@ -264,6 +264,12 @@ ROWS: list[Row] = [
             "PUT", f"/api/tracks/{(t := w.work_track())}/life", _edit(w, t, first_frame=0, last_frame=1)
         ),
     ),
+    Row(
+        "POST", TRACK + "/extend", EDITORS,
+        lambda w: Req(
+            "POST", f"/api/tracks/{(t := w.work_track(last_frame=1))}/extend", _edit(w, t, frame=2)
+        ),
+    ),
     # A fresh track is keyed at every frame of its life (0..2): the edit that succeeds marks frame 1 visible.
     Row(
         "PUT", TRACK + "/absent", EDITORS,

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from labelpilot.tracks import Keyframed
 from tests.api.authz_world import World, make_world
 
 
@@ -156,3 +157,42 @@ def test_moving_drawn_tracks_and_ground_truth_get_no_proposed_life(client: TestC
     assert refused.status_code == 422 and "ground_truth" in refused.text
     missing = client.get("/api/tracks/999999/proposed-life", headers=world.team.auth("ann"))
     assert missing.status_code == 404
+
+
+def _pose_center(pose: list[float]) -> np.ndarray:
+    return np.array([pose[3], pose[7], pose[11]])
+
+
+def test_extend_puts_a_moving_box_where_its_keyframes_lead(client: TestClient, world: World) -> None:
+    """The source car is keyed at frames 0, 1, 2; cut at 1 and extended to 2, its box there continues the
+    motion from 0 to 1, and lands nearer the car's real box at 2 than the box held from 1."""
+    track_id = world.work_track(last_frame=1)
+    version = world.version(track_id)
+    headers = world.team.auth("ann")
+    body = {"expected_version": version, "task_id": world.ann_task, "frame": 2}
+    extended = _ok(client.post(f"/api/tracks/{track_id}/extend", json=body, headers=headers))
+    track = extended["track"]
+    assert (track["first_frame"], track["last_frame"], track["version"]) == (0, 2, version + 1)
+    keys = track["keyframes"]
+    assert sorted(keys) == ["0", "1", "2"] and extended["shapes"]["frames"] == [0, 1, 2]
+    at_0, at_1, at_2 = (_pose_center(keys[k]) for k in ("0", "1", "2"))
+    assert isinstance(world.source.motion, Keyframed)
+    truth = world.source.motion.keyframes[2].translation
+    assert np.linalg.norm(at_1 - at_0) > 0.1  # the car moves
+    assert np.linalg.norm(at_2 - truth) < np.linalg.norm(at_1 - truth)
+    # A stale version is refused; a frame inside the life is not an extension.
+    _assert_stale(client.post(f"/api/tracks/{track_id}/extend", json=body, headers=headers), track)
+    inside = {**body, "expected_version": version + 1, "frame": 1}
+    refused = client.post(f"/api/tracks/{track_id}/extend", json=inside, headers=headers)
+    assert refused.status_code == 422 and "inside the track's life" in refused.text
+
+
+def test_extend_holds_a_stationary_box(client: TestClient, world: World) -> None:
+    track_id = world.work_track(stationary=True, last_frame=0)
+    version = world.version(track_id)
+    body = {"expected_version": version, "task_id": world.ann_task, "frame": 2}
+    extended = _ok(client.post(f"/api/tracks/{track_id}/extend", json=body, headers=world.team.auth("ann")))
+    track = extended["track"]
+    assert (track["first_frame"], track["last_frame"], track["keyframes"]) == (0, 2, {})
+    centers = np.array(extended["shapes"]["centers"])
+    assert extended["shapes"]["frames"] == [0, 1, 2] and np.allclose(centers, centers[0])

@@ -120,14 +120,20 @@ def test_labelpilot_opens_every_check_by_key_where_other_tools_jump(
 ) -> None:
     root = write_sequence(tmp_path / "outlier", sample_dir, {0: car_driving_ahead(outlier=7)})
     out = run(db_factory, tmp_path, root, ["keyframes_sensor_frame", "guided_without_auto_labels"], None)
-    # Both check the track by the same bisection (looks at 5, 15 and 24 between the scans): a sensor-frame
-    # tool reaches each with a mouse jump, LabelPilot's check key opens it (guidance.checks.next_check);
-    # every scanned frame is a key press in both.
+    # Both check the track by the same bisection between the scans: a sensor-frame tool reaches each look
+    # with a mouse jump, LabelPilot's check key opens it (guidance.checks.next_check); every scanned
+    # frame is a key press in both. The sensor-frame tool holds the box at each extension, so the box
+    # is corrected at 10, 20 and 29 and the stretches before them get looks at 5, 15 and 24.
     keyed = out["keyframes_sensor_frame"].figures.seconds_by_action
     assert keyed["jump_to_frame"] == pytest.approx(3 * JUMP)
+    assert keyed["move"] == pytest.approx(3 * MOVE)
+    # LabelPilot's extension continues the car's motion from its keyframes at 0 and 10, which is right
+    # at 20 and 29 (it drives straight on): one correction at 10, one look at 5, opened by key.
     guided = out["guided_without_auto_labels"].figures.seconds_by_action
     assert "jump_to_frame" not in guided
-    assert guided["next_item"] >= 3 * NEXT - 1e-9  # the three looks, opened by key
+    assert guided["move"] == pytest.approx(MOVE)
+    assert guided["inspect"] == pytest.approx(4 * INSPECT)  # at the extensions (10, 20, 29) and at 5
+    assert guided["next_item"] == pytest.approx(NEXT)
 
 
 def test_guided_skips_a_candidate_a_confirmed_track_already_covers(

@@ -224,7 +224,7 @@ def propose_end(
     return LifeEnd(
         proposed if sweeps is not None or judged_box else edge,
         True,
-        f"still in view {limit} frames past its {end} detection",
+        f"still in view {limit} frames past its {end} {'frame' if judged_box else 'detection'}",
     )
 
 

@@ -156,6 +156,9 @@ class HttpEditor(EditorTracks):
         path = f"/api/tracks/{track_id}/life"
         return self._edit("PUT", path, track_id, first_frame=first_frame, last_frame=last_frame)
 
+    def extend(self, track_id: str, frame: int) -> Track:
+        return self._edit("POST", f"/api/tracks/{track_id}/extend", track_id, frame=frame)
+
     def set_absent(self, track_id: str, frames: Sequence[int], absent: bool = True) -> Track:
         path = f"/api/tracks/{track_id}/absent"
         return self._edit("PUT", path, track_id, frames=[int(f) for f in frames], absent=absent)

@@ -208,6 +208,14 @@ class Annotator:
         track = self.editor.set_life(track_id, first, last)
         return self.refill(track_id) if self.mode == "sensor" else track
 
+    def extend_to(self, track_id: str, frame: int) -> Track:
+        """Bring the track's life to ``frame``. LabelPilot's extend puts a moving track's box there where
+        its keyframes lead; today's tools hold the box of the nearest keyframe."""
+        track = self.editor.track(track_id)
+        if self.mode == "world" and self.keys and not track.first_frame <= frame <= track.last_frame:
+            return self.editor.extend(track_id, frame)
+        return self.set_life(track_id, min(track.first_frame, frame), max(track.last_frame, frame))
+
     # -- finding an object's life ------------------------------------------------------------------------
     def find_boundary(self, object_id: str, present: int, absent: int) -> int:
         """The frame next to ``absent`` where the object still is, by bisection between a frame where

@@ -3,7 +3,8 @@ and find where its life starts and ends.
 
 The annotator scans frames at a stride (a jump and a scan each). An object no shape is on is drawn
 where it is first seen, or, if the annotator already has a track for it, that track is extended to
-the frame (select, extend, look, correct). With a world-frame tool (``offer_stationary``) a track
+the frame (select, extend, look, correct; LabelPilot's extend puts a moving track's box where its
+keyframes lead, today's tools hold the last one). With a world-frame tool (``offer_stationary``) a track
 found right a scan later with its one keyframe is marked stationary, and a stationary track the
 annotator drew is then carried on by the tool's proposed life (``guidance.life_actions``): one key
 accepts it, and a weak end is looked at there (the queue opens it). Where a known object has vanished by the next scan, the
@@ -59,8 +60,7 @@ def _carry_on(ann: Annotator, track_id: str, object_id: str) -> None:
 def _extend(ann: Annotator, track_id: str, object_id: str, frame: int, policy: SweepPolicy) -> None:
     """Bring a known object's track to ``frame`` where the scan found the object without a shape."""
     ann.ledger.charge("select", object_id)
-    track = ann.editor.track(track_id)
-    ann.set_life(track_id, min(track.first_frame, frame), max(track.last_frame, frame))
+    ann.extend_to(track_id, frame)
     verdict = ann.inspect(track_id, frame)
     if verdict.passes:
         track = ann.editor.track(track_id)

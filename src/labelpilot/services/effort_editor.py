@@ -147,6 +147,9 @@ class ServiceEditor(EditorTracks):
             track_edits.set_life(**self._edit(track_id), first_frame=first_frame, last_frame=last_frame)
         )
 
+    def extend(self, track_id: str, frame: int) -> Track:
+        return self._keep(track_edits.extend_track(**self._edit(track_id), frame=frame))
+
     def set_absent(self, track_id: str, frames: Sequence[int], absent: bool = True) -> Track:
         return self._keep(track_edits.set_absent(**self._edit(track_id), frames=list(frames), absent=absent))
 

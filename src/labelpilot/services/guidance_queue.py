@@ -157,8 +157,8 @@ def proposed_life(
     session: Session, blobs: BlobStore, actor: Actor, track_id: int, *, task_id: int | None = None
 ) -> list[dict[str, Any]]:
     """The queue's items about one track's life (``accept_life``, ``check_end``; ``Action.to_json``),
-    for anyone who sees its scene: what the editor offers right after a person marks a track they
-    drew stationary, without computing the whole queue."""
+    for anyone who sees its scene, without computing the whole queue (asked right after a person marks
+    a track they drew stationary)."""
     loaded = load_track(session, track_id)
     scene_row = visible_scene(session, actor, loaded.scene.id)
     if task_id is not None:

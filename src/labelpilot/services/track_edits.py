@@ -51,7 +51,7 @@ from labelpilot.services.track_edit_store import (
     require_keyframed,
     result_of,
 )
-from labelpilot.services.track_life import set_absent, set_keyframes, set_life
+from labelpilot.services.track_life import extend_track, set_absent, set_keyframes, set_life
 from labelpilot.store.tables import SceneRow
 from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus, robust_world_pose
 
@@ -280,6 +280,7 @@ __all__ = [
     "create_track",
     "delete_keyframe",
     "delete_track",
+    "extend_track",
     "make_moving",
     "make_stationary",
     "reject_candidate",

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelpilot.geometry import Pose
-from labelpilot.geometry.pose_json import pose_to_json
+from labelpilot.geometry.pose_json import pose_from_json, pose_to_json
 from labelpilot.services.actors import Actor
 from labelpilot.services.codec import track_from_rows
 from labelpilot.services.errors import InvalidError
@@ -28,8 +29,9 @@ from labelpilot.services.track_edit_store import (
     open_edit,
     require_keyframed,
 )
-from labelpilot.store.tables import KeyframeRow
+from labelpilot.store.tables import FrameRow, KeyframeRow
 from labelpilot.tracks import world_shapes
+from labelpilot.tracks.extrapolation import extrapolated_pose
 
 
 def _absent(loaded: LoadedTrack) -> set[int]:
@@ -82,6 +84,45 @@ def set_life(
         "absent_frames": sorted(f for f in absent if first <= f <= last),
     }
     return apply_edit(session, actor, "track_life_set", loaded, task, expected_version, values, keyframes)
+
+
+def extend_track(
+    session: Session,
+    actor: Actor,
+    track_id: int,
+    expected_version: int,
+    frame: int,
+    *,
+    task_id: int | None = None,
+) -> EditResult:
+    """Extend the track's life to ``frame``, a frame outside it.
+
+    A moving track with two keyframes or more gets a keyframe at ``frame`` where its keyframes lead
+    (``tracks.extrapolation``), so the box a person looks at there has moved on with the object; a
+    stationary track, or one with a single keyframe, shows its held box there.
+    """
+    loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
+    frame = check_frame(frame, loaded.scene.frame_count, "frame")
+    row = loaded.row
+    if row.first_frame <= frame <= row.last_frame:
+        raise InvalidError(
+            f"frame {frame} is inside the track's life {row.first_frame}..{row.last_frame}; "
+            "extend to a frame outside it",
+            field="frame",
+        )
+    keyframes: dict[int, list[float]] | None = None
+    if row.stationary_pose is None:
+        times_us = session.scalars(
+            select(FrameRow.timestamp_us).where(FrameRow.scene_id == loaded.scene.id).order_by(FrameRow.index)
+        ).all()
+        poses = {f: pose_from_json(p) for f, p in loaded.keyframes.items()}
+        pose = extrapolated_pose(poses, [t / 1e6 for t in times_us], frame)
+        if pose is not None:
+            keyframes = {**loaded.keyframes, frame: pose_to_json(pose)}
+    values = {"first_frame": min(row.first_frame, frame), "last_frame": max(row.last_frame, frame)}
+    return apply_edit(
+        session, actor, "track_extended", loaded, task, expected_version, values, keyframes, frame=frame
+    )
 
 
 def _kept_ends(loaded: LoadedTrack, first: int, last: int) -> dict[int, list[float]]:

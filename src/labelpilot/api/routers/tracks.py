@@ -86,6 +86,10 @@ class LifeSet(Versioned):
     last_frame: FrameNumber
 
 
+class TrackExtend(Versioned):
+    frame: FrameNumber = Field(description="a frame outside the track's life")
+
+
 class CandidateConfirm(Versioned):
     keyframes: list[FrameNumber] | None = Field(
         default=None,
@@ -207,6 +211,17 @@ def set_life(track_id: IdPath, body: LifeSet, session: SessionDep, actor: Curren
         body.first_frame,
         body.last_frame,
         task_id=body.task_id,
+    )
+    return result.to_json()
+
+
+@router.post("/tracks/{track_id}/extend")
+def extend_track(
+    track_id: IdPath, body: TrackExtend, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    """Extend the life to a frame outside it; a moving track's box there goes on where its keyframes lead."""
+    result = track_edits.extend_track(
+        session, actor, track_id, body.expected_version, body.frame, task_id=body.task_id
     )
     return result.to_json()
 

@@ -213,6 +213,7 @@ const ACTION_NAMES = /** @type {Record<string, string>} */ ({
   keyframes_set: 'Setting keyframes',
   keyframe_deleted: 'Deleting keyframes',
   track_life_set: 'Trimming lives',
+  track_extended: 'Extending tracks',
   frames_absent_set: 'Marking absent frames',
   track_made_stationary: 'Making stationary',
   stationary_pose_set: 'Placing stationary boxes',
