@@ -285,24 +285,24 @@ def test_every_shortcut_is_listed_and_a_remapped_key_stays_the_users(
         expect(overlay).to_contain_text(description)
     shot(page, "help")
     overlay.locator("[data-testid=remap-nextFrame]").click()
-    page.keyboard.press("l")
-    expect(page.locator("[data-testid=help-status]")).to_contain_text("Next frame: L")
+    page.keyboard.press("j")
+    expect(page.locator("[data-testid=help-status]")).to_contain_text("Next frame: J")
     page.keyboard.press("Escape")
     expect(overlay).to_be_hidden()
 
-    page.keyboard.press("l")
+    page.keyboard.press("j")
     expect(page.locator("#frame-counter")).to_have_text(re.compile(r"frame 1 / "))
     page.keyboard.press("ArrowRight")  # no longer bound
-    page.keyboard.press("l")
+    page.keyboard.press("j")
     expect(page.locator("#frame-counter")).to_have_text(re.compile(r"frame 2 / "))
 
     # Kept for this user across page loads.
     page.reload()
     expect(page.locator("body")).to_have_attribute("data-editor-ready", "true")
-    page.keyboard.press("l")
+    page.keyboard.press("j")
     expect(page.locator("#frame-counter")).to_have_text(re.compile(r"frame 1 / "))
     stored = page.evaluate("localStorage.getItem('labelpilot.keymap.editor-keys')")
-    assert stored == '{"nextFrame":["l"]}'
+    assert stored == '{"nextFrame":["j"]}'
 
 
 def test_the_timeline_jumps_to_a_clicked_frame_and_selects_the_clicked_track(

@@ -53,7 +53,7 @@ def test_the_a_key_accepts_the_proposed_life_shown_on_the_timeline(
     )
     shot(page, "proposed-life")
 
-    # l accepts it: the API has that life, marked accepted, and the queue no longer offers it.
+    # a accepts it: the API has that life, marked accepted, and the queue no longer offers it.
     copy.click()
     expect(copy).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("a")

@@ -234,6 +234,7 @@ export class Editor {
       markMoving: onSelected((id) => controller.markMoving(id)),
       setKeyframe: onSelected((id) => controller.setKeyframe(id)),
       deleteKeyframe: onSelected((id) => controller.deleteKeyframe(id)),
+      extendTrack: onSelected((id) => controller.extendTrack(id)),
       markAbsent: onSelected((id) => controller.markAbsent(id)),
       draw: () => controller.startDraw(),
       fitToPoints: onSelected((id) => controller.fitToPoints(id)),

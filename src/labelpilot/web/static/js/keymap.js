@@ -79,6 +79,11 @@ export const KEYMAP = Object.freeze({
   markMoving: { keys: ['shift+s'], description: 'Mark moving: keyframes again', group: 'Edit' },
   setKeyframe: { keys: ['k'], description: 'Set a keyframe here', group: 'Edit' },
   deleteKeyframe: { keys: ['shift+k'], description: 'Delete the keyframe here', group: 'Edit' },
+  extendTrack: {
+    keys: ['l'],
+    description: 'Extend the selected track to this frame (its box goes on where its keyframes lead)',
+    group: 'Edit',
+  },
   markAbsent: {
     keys: ['shift+x'],
     description: 'The selected object is not here: trim its life at an end, else mark the frame absent',

@@ -1,10 +1,10 @@
 // @ts-check
 /**
  * The controller's edits of where a track lives (EditorController extends this class, which extends
- * TrackActions): set its life (the end search's result) and "the object is not here" (shift+x), which
- * trims the life at its first or last frame and marks a frame inside it absent. Each is one edit of
- * the edit session: optimistic at once, versioned on the server, one undo step (undo restores the life
- * and the absent frames through editHistory's restore).
+ * TrackActions): set its life (the end search's result), "the object is not here" (shift+x), which
+ * trims the life at its first or last frame and marks a frame inside it absent, and extend it to a frame
+ * outside it (l). Each is one edit of the edit session: optimistic at once, versioned on the server, one
+ * undo step (undo restores the life, the keyframes and the absent frames through editHistory's restore).
  */
 
 import { TrackActions } from './trackActions.js';
@@ -34,6 +34,30 @@ export class LifeActions extends TrackActions {
         absent_frames: t.absent_frames.filter((f) => f >= first && f <= last),
       }),
       (at) => this.edits.send(describe, at, 'PUT', `/tracks/${at}/life`, { first_frame: first, last_frame: last }),
+    );
+  }
+
+  /**
+   * Extend the track's life to the current frame, a frame outside it (``l``). The server places the box
+   * there: a moving track with two keyframes or more gets a keyframe where its keyframes lead (constant
+   * velocity and turn rate), any other track holds its box. Shown at once as the longer life; the
+   * server's answer brings the keyframe. Undo deletes that keyframe and sets the life back.
+   * @param {string} id
+   */
+  extendTrack(id) {
+    const frame = this.model.frameIndex;
+    const found = this.model.find(id);
+    if (found?.kind !== 'track') return this.edits.refuse('select a track of your layer');
+    const { first_frame: first, last_frame: last } = found.track;
+    if (frame >= first && frame <= last) {
+      return this.edits.refuse(`this frame is inside the track's life (frames ${first} to ${last})`);
+    }
+    const describe = `extend the track to frame ${frame}`;
+    return this.edits.change(
+      describe,
+      id,
+      (t) => ({ ...t, first_frame: Math.min(t.first_frame, frame), last_frame: Math.max(t.last_frame, frame) }),
+      (at) => this.edits.send(describe, at, 'POST', `/tracks/${at}/extend`, { frame }),
     );
   }
 
