@@ -155,15 +155,17 @@ def test_guided_skips_a_candidate_a_confirmed_track_already_covers(
 def test_guided_rejects_every_suggested_false_positive_with_one_key(
     db_factory: sessionmaker[Session], tmp_path: Path, sample_dir: Path, parked: Path
 ) -> None:
-    # Three short, weak tracker tracks where nothing is: the queue suggests each as a false positive,
-    # and one key (alt+x) rejects them all; the run costs one key more than the scene without them.
+    # Three short, unsure tracker tracks where nothing is (a logit of 1: sure enough to become
+    # candidates, not sure enough for a vehicle seen in 5 frames): the queue suggests each as a false
+    # positive, and one key (alt+x) rejects them all; the run costs one key more than the scene without
+    # them.
     ghosts = {20 + i: [Box(f, x=-8.0 + 8.0 * i, z=35.0) for f in range(10, 15)] for i in range(3)}
     root = write_sequence(
         tmp_path / "ghosts",
         sample_dir,
         {0: parked_car()},
         tracker={7: parked_car(), **ghosts},
-        tracker_scores=dict.fromkeys(ghosts, -1.0),
+        tracker_scores=dict.fromkeys(ghosts, 1.0),
     )
     single = run(db_factory, tmp_path / "single", parked, ["guided"], "auto:handmade", "single")["guided"]
     with_ghosts = run(db_factory, tmp_path / "ghosts", root, ["guided"], "auto:handmade", "ghosts")["guided"]

@@ -24,7 +24,6 @@ from labelpilot.effort.oracle import Oracle
 from labelpilot.effort.quality import Evaluation, evaluate
 from labelpilot.effort.report import Figures, figures
 from labelpilot.effort.workflows import WorkflowName, WorkflowSettings, annotator_tools, run_workflow
-from labelpilot.guidance.engine import is_detection_layer
 from labelpilot.services import automation_runs, tasks
 from labelpilot.services.accounts import actor_of, create_user, get_user_by_name
 from labelpilot.services.actors import SYSTEM, Role
@@ -33,7 +32,7 @@ from labelpilot.services.errors import InvalidError
 from labelpilot.services.projects import create_project, set_member
 from labelpilot.services.scene_browse import scene_frame_period_s
 from labelpilot.services.scene_import import import_scene
-from labelpilot.services.scene_load import layer_tracks, load_scene
+from labelpilot.services.scene_load import layer_tracks
 from labelpilot.store.blobs import BlobStore
 from labelpilot.store.tables import LayerRow
 
@@ -78,17 +77,17 @@ def _layer_id(session: Session, scene_id: int, name: str) -> int:
 
 
 def _candidate_layer(session: Session, blobs: BlobStore, scene_id: int, auto_layer: str) -> str:
-    """The layer of candidate tracks the guided workflow confirms: a tracker's layer as it is, a
-    detector's single-frame boxes associated into tracks first."""
+    """The layer of candidate tracks the guided workflow confirms: the auto layer's boxes associated
+    into tracks (``automation_runs.autolabel``), a tracker's as well as a detector's. A tracker's own
+    association loses objects and starts new tracks for them; ours, with its score-gated births and
+    the re-association across gaps, gave better candidates on the Argoverse 2 log than the tracker's
+    tracks as they are (docs/benchmarks.md)."""
     names = _layer_names(session, scene_id)
     if auto_layer not in names:
         autos = ", ".join(n for n in names if n.startswith("auto:")) or "none"
         raise InvalidError(
             f"the scene has no auto-label layer {auto_layer!r} (it has: {autos})", field="auto_labels"
         )
-    scene = load_scene(session, blobs, SYSTEM, scene_id, [auto_layer])
-    if not is_detection_layer(scene.layer(auto_layer)):
-        return auto_layer
     summary = automation_runs.autolabel(session, blobs, SYSTEM, scene_id, from_layer=auto_layer)
     return str(summary["layers"][-1]["name"])
 
