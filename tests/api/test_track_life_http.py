@@ -135,22 +135,29 @@ def test_a_drawn_stationary_track_is_offered_its_life_until_it_is_taken(
     assert "no lidar points in its box at frame 2" in items[0]["reason"]
 
 
-def test_a_looked_at_end_is_not_carried_past(client: TestClient, world: World) -> None:
+def test_an_end_found_gone_is_not_carried_past(client: TestClient, world: World) -> None:
+    """Looked at in frame 2 and found gone there (``life_checked_last`` past the last frame 1): the
+    proposal to frame 2 is no longer offered."""
     track_id, version = _drawn_stationary(client, world, pose_frame=2)
     response = client.patch(
         f"/api/tracks/{track_id}",
-        json={"expected_version": version, "task_id": world.ann_task, "attributes": {"life_checked_last": 1}},
+        json={"expected_version": version, "task_id": world.ann_task, "attributes": {"life_checked_last": 2}},
         headers=world.team.auth("ann"),
     )
     assert response.status_code == 200, response.text
     assert _proposed(client, world, track_id) == []
 
 
-def test_moving_drawn_tracks_and_ground_truth_get_no_proposed_life(client: TestClient, world: World) -> None:
-    moving = world.work_track()
-    version = world.version(moving)
-    _ok(_put(client, world, f"/api/tracks/{moving}/life", version, first_frame=0, last_frame=1))
-    assert _proposed(client, world, moving) == []
+def test_a_drawn_moving_track_is_offered_its_continued_life_and_ground_truth_none(
+    client: TestClient, world: World
+) -> None:
+    """Keyed at frames 0 and 1, a person's moving track is proposed to go on to frame 2 (the scene's
+    end); keyed once, it has no motion to continue."""
+    moving = world.work_track(last_frame=1)
+    items = _proposed(client, world, moving)
+    assert [(i["kind"], i["life"]) for i in items] == [("accept_life", [0, 2])]
+    once = world.work_track(last_frame=0)
+    assert _proposed(client, world, once) == []
     refused = client.get(
         f"/api/tracks/{world.ground_truth_track}/proposed-life", headers=world.team.auth("root")
     )

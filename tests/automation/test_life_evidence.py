@@ -163,7 +163,7 @@ def test_a_drawn_stationary_track_is_carried_to_where_it_leaves_the_view(
     kitti_0001: tuple[Scene, AnnotationLayer],
 ) -> None:
     """A parked car a person drew is carried on through the poses: where its box leaves the camera's
-    view the proposal ends, close to where KITTI's labels end; where it is still in view 30 frames on,
+    view the proposal ends, mostly exactly where KITTI's labels end; where it is still in view 30 frames on,
     the proposal goes that far (no sweeps here: the person's box is the evidence) and asks for a look."""
     scene, _ = kitti_0001
     drawn = _drawn_parked_cars(scene)
@@ -183,11 +183,13 @@ def test_a_drawn_stationary_track_is_carried_to_where_it_leaves_the_view(
             assert "leaves the camera's view" in accepts[0].reason
             early_by.append(labelled_last - last)
     assert len(early_by) >= 12
-    assert all(-2 <= d <= 6 for d in early_by), early_by
-    assert float(np.mean(np.abs(early_by) <= 3)) >= 0.7, early_by
+    # Measured: 18 of 22 exactly on the labelled end, the rest within 3 frames after it (with a
+    # detector's 0.1 share of the box in the image, most ended 1-5 frames early).
+    assert all(-4 <= d <= 2 for d in early_by), early_by
+    assert float(np.mean(np.array(early_by) == 0)) >= 0.7, early_by
 
 
-def test_a_drawn_track_is_carried_on_until_a_person_looks_at_its_end(
+def test_a_drawn_track_is_carried_on_until_a_person_finds_it_gone(
     kitti_0001: tuple[Scene, AnnotationLayer],
 ) -> None:
     scene, _ = kitti_0001
@@ -199,16 +201,50 @@ def test_a_drawn_track_is_carried_on_until_a_person_looks_at_its_end(
             weak.append((track, proposal))
     assert weak, "some parked car is still in view 30 frames after it was drawn"
     track, proposal = weak[0]
-    taken = dataclasses.replace(track, last_frame=proposal.last.frame)
+    # Accepted, and its end looked at and found right: carried on from the new end.
+    taken = dataclasses.replace(
+        track, last_frame=proposal.last.frame, attributes={LIFE_CHECKED["last"]: proposal.last.frame}
+    )
     further = proposal_for(scene, taken, None)
-    assert further is not None and further.last.frame > taken.last_frame  # carried on from the new end
+    assert further is not None and further.last.frame > taken.last_frame
     offered = [a.life for a in life_actions(scene, "work", [taken]) if a.kind == "accept_life"]
     assert offered == [further.frames]
-    looked_at = dataclasses.replace(taken, attributes={LIFE_CHECKED["last"]: taken.last_frame})
-    assert "accept_life" not in [a.kind for a in life_actions(scene, "work", [looked_at])]
-    assert isinstance(track.motion, Stationary)
-    moving = dataclasses.replace(track, motion=Keyframed({track.first_frame: track.motion.world_pose}))
-    assert proposal_for(scene, moving, None) is None and life_actions(scene, "work", [moving]) == []
+    # The object was found gone at the proposed end, and the life ends before it: nothing to carry on.
+    gone = dataclasses.replace(taken, last_frame=taken.last_frame - 4)
+    assert "accept_life" not in [a.kind for a in life_actions(scene, "work", [gone])]
+
+
+def test_a_drawn_moving_track_is_continued_where_its_keyframes_lead(
+    kitti_0001: tuple[Scene, AnnotationLayer],
+) -> None:
+    """A car driving through 0001, keyed by a person at its labelled boxes one second apart, is proposed
+    to go on for up to a second more, and its box there is the continued one (the editor's extend);
+    keyed once, it has no motion to continue and no proposal."""
+    scene, _ = kitti_0001
+    truth = scene.layer("ground_truth")
+    continued = 0
+    for obj in truth:
+        frames = obj.frames()
+        boxes = dict(zip(frames, world_shapes(obj, frames).cuboids, strict=True))
+        if obj.label != "Car" or len(frames) < 30 or frames[0] + 29 not in boxes:
+            continue
+        if np.linalg.norm(boxes[frames[0] + 10].center - boxes[frames[0]].center) < 3.0:
+            continue  # parked or crawling
+        keys = {f: boxes[f].pose for f in (frames[0], frames[0] + 10)}
+        track = Track(f"keyed-{obj.track_id}", "Car", boxes[frames[0]].size, Keyframed(keys), *sorted(keys))
+        proposal = proposal_for(scene, track, None)
+        assert proposal is not None and proposal.first.frame == frames[0]
+        last = proposal.last.frame
+        assert track.last_frame < last <= track.last_frame + LifeSettings().max_extension_keyed_moving
+        offered = [a for a in life_actions(scene, "work", [track]) if a.kind == "accept_life"]
+        assert [a.life for a in offered] == [proposal.frames]
+        if proposal.last.weak:
+            continued += 1
+        once = dataclasses.replace(
+            track, motion=Keyframed({frames[0]: keys[frames[0]]}), last_frame=frames[0]
+        )
+        assert proposal_for(scene, once, None) is None
+    assert continued >= 3
 
 
 def test_a_box_drawn_beyond_the_usual_range_stays_in_range_while_it_comes_no_farther(

@@ -127,13 +127,18 @@ def test_labelpilot_opens_every_check_by_key_where_other_tools_jump(
     keyed = out["keyframes_sensor_frame"].figures.seconds_by_action
     assert keyed["jump_to_frame"] == pytest.approx(3 * JUMP)
     assert keyed["move"] == pytest.approx(3 * MOVE)
-    # LabelPilot's extension continues the car's motion from its keyframes at 0 and 10, which is right
-    # at 20 and 29 (it drives straight on): one correction at 10, one look at 5, opened by key.
+    # LabelPilot: at 10 the scan finds the car past its one keyframe (select, look, move). Keyed twice,
+    # the track's life is proposed to go on where its keyframes lead: accepted (a key) to 20, where the
+    # continued box is looked at (the queue opens the weak end) and is right (it drives straight on),
+    # then to 29, the scene's end (a strong end, no look). The scans at 20 and 29 find nothing to
+    # extend. The one check is at 5, before the corrected frame 10; every look is opened by key.
     guided = out["guided_without_auto_labels"].figures.seconds_by_action
     assert "jump_to_frame" not in guided
+    assert guided["select"] == pytest.approx(SELECT)
     assert guided["move"] == pytest.approx(MOVE)
-    assert guided["inspect"] == pytest.approx(4 * INSPECT)  # at the extensions (10, 20, 29) and at 5
-    assert guided["next_item"] == pytest.approx(NEXT)
+    assert guided["inspect"] == pytest.approx(3 * INSPECT)  # at 10, 20 and 5
+    assert guided["next_item"] == pytest.approx(2 * NEXT)  # the end at 20, the check at 5
+    assert guided["accept"] == pytest.approx(3 * ACCEPT)  # two lives, the box found right at 5
 
 
 def test_guided_skips_a_candidate_a_confirmed_track_already_covers(

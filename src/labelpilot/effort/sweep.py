@@ -43,18 +43,23 @@ def _shown(ann: Annotator, frame: int) -> list[Cuboid]:
 
 
 def _carry_on(ann: Annotator, track_id: str, object_id: str) -> None:
-    """Accept the life the tool proposes past a drawn stationary track's last frame; look at its end
-    where the evidence is weak (and find the real end from there when the object is gone)."""
-    items = ann.editor.proposed_life(track_id)
-    offer = next((a for a in items if a.kind == "accept_life" and a.life is not None), None)
-    if offer is None or offer.life is None:
-        return
-    first, last = offer.life
-    weak = {a.frame for a in items if a.kind == "check_end"}
-    ann.accept_life(track_id, first, last, weak)
-    if last in weak:
+    """Accept the life the tool proposes past a drawn track's last frame, stretch after stretch: look
+    at each end the evidence leaves weak (the queue opens it) and carry on from there while the object
+    is there; where it is gone, find the real end from there."""
+    while True:
+        items = ann.editor.proposed_life(track_id)
+        offer = next((a for a in items if a.kind == "accept_life" and a.life is not None), None)
+        if offer is None or offer.life is None:
+            return
+        first, last = offer.life
+        weak = {a.frame for a in items if a.kind == "check_end"}
+        ann.accept_life(track_id, first, last, weak)
+        if last not in weak:
+            return
         ann.open_item(last, object_id)
         ann.check_end(track_id, last)
+        if ann.editor.track(track_id).last_frame != last or last not in ann.made_right(track_id):
+            return
 
 
 def _extend(ann: Annotator, track_id: str, object_id: str, frame: int, policy: SweepPolicy) -> None:
@@ -73,11 +78,10 @@ def _extend(ann: Annotator, track_id: str, object_id: str, frame: int, policy: S
             shape = shape_at(ann.editor.track(track_id), frame)
             assert shape is not None
             ann.editor.make_stationary(track_id, shape.pose)
-        track = ann.editor.track(track_id)
-        if policy.offer_stationary and track.is_stationary and track.provenance.kind == "manual":
-            _carry_on(ann, track_id, object_id)
-        return
-    ann.fix(track_id, frame, verdict)
+    else:
+        ann.fix(track_id, frame, verdict)
+    if policy.offer_stationary and ann.editor.track(track_id).provenance.kind == "manual":
+        _carry_on(ann, track_id, object_id)
 
 
 def _search_ends(ann: Annotator, frame: int, previous: int | None, following: int | None) -> None:

@@ -12,14 +12,15 @@ frame from detection coverage, sensor coverage and point support:
   ``life_checked_first`` (``life_checked_last``) holds that frame: the editor records there the end a
   person has looked at.
 
-A stationary track a person drew (``Provenance("manual")``) has no detections, but its one world box
-can be carried past its last frame through the poses like a stationary candidate's (sensor view,
-point support). Its first frame is the person's: people draw an object where they first find it,
-working forwards through the scene, so only where it ends is ahead of them. It is offered the proposed
-life while the proposal goes past its last frame and that last frame is not an end a person has looked
-at (``life_checked_last``); once the life is accepted, the proposal is carried on from the new last
-frame, so a long-lived object is taken a stretch at a time, each ending in a look where the evidence
-is weak. Moving tracks a person drew have no evidence to go by: their lives are the person's.
+A track a person drew (``Provenance("manual")``) has no detections, but its boxes can be carried past
+its last frame: a stationary one's world box through the poses like a stationary candidate's (sensor
+view, point support), a moving one keyed at two frames or more where its keyframes lead
+(``tracks.extrapolation``; the editor extends it there when the life is accepted). Its first frame is
+the person's: people draw an object where they first find it, working forwards through the scene, so
+only where it ends is ahead of them. It is offered the proposed life while the proposal goes past its
+last frame and no one has looked past that frame (``life_checked_last`` beyond it: the object was found
+gone there); once the life is accepted, the proposal is carried on from the new last frame, so a
+long-lived object is taken a stretch at a time, each ending in a look where the evidence is weak.
 """
 
 from __future__ import annotations
@@ -39,14 +40,18 @@ from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.guidance.actions import Action
 from labelpilot.guidance.costs import accept_life_price, check_end_price
 from labelpilot.scenes import Scene
-from labelpilot.tracks import Track
+from labelpilot.tracks import Keyframed, Track
 
 LIFE_ACCEPTED = "life_accepted"
 LIFE_CHECKED = {"first": "life_checked_first", "last": "life_checked_last"}
 
 
-def _drawn_stationary(track: Track) -> bool:
-    return track.provenance.kind == "manual" and track.is_stationary
+def _drawn(track: Track) -> bool:
+    """A track a person drew that has a box to carry on: stationary, or keyed at two frames or more."""
+    if track.provenance.kind != "manual":
+        return False
+    motion = track.motion
+    return track.is_stationary or (isinstance(motion, Keyframed) and len(motion.keyframes) >= 2)
 
 
 def proposal_for(
@@ -57,7 +62,7 @@ def proposal_for(
         return None
     if track.provenance.kind == "candidate":
         return propose_life(scene, track, sweeps, settings)
-    if not _drawn_stationary(track):
+    if not _drawn(track):
         return None
     first = LifeEnd(track.first_frame, False, "a person drew it from here")
     last = propose_end(scene, track, "last", sweeps, settings, judged_box=True)
@@ -66,9 +71,11 @@ def proposal_for(
 
 def _offered(track: Track, proposal: LifeProposal) -> bool:
     """Whether ``accept_life`` is still offered for the track."""
-    if _drawn_stationary(track):
-        looked_at = track.attributes.get(LIFE_CHECKED["last"]) == track.last_frame
-        return proposal.last.frame > track.last_frame and not looked_at
+    if _drawn(track):
+        # A person looked past the last frame (and found the object gone there): nothing to carry on.
+        looked = track.attributes.get(LIFE_CHECKED["last"])
+        looked_past = isinstance(looked, int) and looked > track.last_frame
+        return proposal.last.frame > track.last_frame and not looked_past
     return track.attributes.get(LIFE_ACCEPTED) is not True
 
 
