@@ -229,6 +229,7 @@ def propose_end(
         # it worse): where a life starts inside the scene is always worth a look.
         return LifeEnd(edge, True, "it comes into view inside the scene")
     boxes, limit = _carried_boxes(scene, track, detected, end, settings, judged_box)
+    continued = judged_box and not track.is_stationary
     if judged_box:
         settings = dataclasses.replace(settings, min_visible_share=settings.min_visible_share_judged)
     # An object seen beyond the usual range (people label far objects unevenly) is in range while it
@@ -241,10 +242,12 @@ def propose_end(
         if not 0 <= frame < len(scene.frames):
             return LifeEnd(proposed, False, f"the scene {word} while the object is in view")
         if not in_sensor_view(scene, frame, box, settings, max_range_m):
-            # Leaving the image is sharp; fading out of range is not (people label far objects unevenly).
+            # Leaving the image is sharp; fading out of range is not (people label far objects unevenly),
+            # and neither is a continued moving box (where it leaves the view is only as right as the
+            # continued motion).
             far = _range_m(scene, frame, box) > max_range_m
             where = "lidar range" if far else "the camera's view"
-            return LifeEnd(proposed, far, f"it leaves {where} at frame {frame}")
+            return LifeEnd(proposed, far or continued, f"it leaves {where} at frame {frame}")
         support = None if sweeps is None else _point_support(scene, frame, box, sweeps, settings)
         if support is False:
             return LifeEnd(proposed, True, f"no lidar points in its box at frame {frame}, still in view")
