@@ -11,7 +11,7 @@ import numpy as np
 from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import WebApi, WebServer
-from tests.web.editor_support import TRACKING_SCENE, LogIn
+from tests.web.editor_support import TRACKING_SCENE, LogIn, guidance
 
 
 def started_task(web_server: WebServer, user: str) -> tuple[WebApi, int, dict[str, Any]]:
@@ -23,11 +23,6 @@ def started_task(web_server: WebServer, user: str) -> tuple[WebApi, int, dict[st
     task = api.call("POST", f"/api/tasks/{task['id']}/start", {"expected_version": task["version"]})
     assert task["state"] == "in_progress"
     return api, scene_id, task
-
-
-def guidance(api: WebApi, scene_id: int, task_id: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = api.call("GET", f"/api/scenes/{scene_id}/guidance?task_id={task_id}")
-    return items
 
 
 def proposed(api: WebApi, track_id: str, task_id: int) -> list[dict[str, Any]]:

@@ -21,6 +21,23 @@ CANDIDATE_LAYER = "candidates:auto:pointrcnn"
 GUIDANCE_TIMEOUT_MS = 60_000
 
 
+def guidance(api: WebApi, scene_id: int, task_id: int) -> list[dict[str, Any]]:
+    """The task's guidance queue as the API serves it."""
+    items: list[dict[str, Any]] = api.call("GET", f"/api/scenes/{scene_id}/guidance?task_id={task_id}")
+    return items
+
+
+def expect_proposed_life(page: Page, track_id: str, first: int, last: int) -> Locator:
+    """Wait until the timeline outlines the track's proposed life ``first``..``last``; the timeline."""
+    timeline = page.locator("[data-testid=timeline-canvas]")
+    expect(timeline).to_have_attribute(
+        "data-proposed-lives",
+        re.compile(rf"(^|,){track_id}:{first}-{last}(,|$)"),
+        timeout=GUIDANCE_TIMEOUT_MS,
+    )
+    return timeline
+
+
 def frame_on_screen(page: Page) -> int:
     text = page.locator("#frame-counter").inner_text()
     match = re.fullmatch(r"frame (\d+) / \d+", text.strip())

@@ -11,7 +11,6 @@ drawn track is deleted at the end.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,7 +23,6 @@ from tests.web.drawn_tracks import (
     continued_center,
     delete_track,
     draw_track,
-    guidance,
     keyframe_frames,
     kind_and_frame,
     moving_car,
@@ -34,9 +32,10 @@ from tests.web.drawn_tracks import (
     track_life,
 )
 from tests.web.editor_support import (
-    GUIDANCE_TIMEOUT_MS,
     LogIn,
     Shot,
+    expect_proposed_life,
+    guidance,
     layer_track,
     saved,
 )
@@ -99,12 +98,7 @@ def test_a_drawn_moving_track_is_offered_a_continued_life_and_a_extends_it(
 
     # The editor: list every object, select the track; the timeline outlines the proposed life.
     select_in_editor(page, web_server, log_in, USER, task["id"], track_id)
-    timeline = page.locator("[data-testid=timeline-canvas]")
-    expect(timeline).to_have_attribute(
-        "data-proposed-lives",
-        re.compile(rf"(^|,){track_id}:{first}-{last}(,|$)"),
-        timeout=GUIDANCE_TIMEOUT_MS,
-    )
+    expect_proposed_life(page, track_id, first, last)
     shot(page, "proposed-life")
 
     # a accepts it: one extend to L (no life set), then the life marked accepted.

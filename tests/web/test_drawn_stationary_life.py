@@ -19,7 +19,6 @@ from tests.web.conftest import WebApi, WebServer
 from tests.web.drawn_tracks import (
     delete_track,
     draw_track,
-    guidance,
     kind_and_frame,
     offered_cars,
     proposed,
@@ -30,6 +29,8 @@ from tests.web.editor_support import (
     GUIDANCE_TIMEOUT_MS,
     LogIn,
     Shot,
+    expect_proposed_life,
+    guidance,
     layer_track,
     saved,
 )
@@ -87,12 +88,7 @@ def test_a_drawn_track_marked_stationary_is_offered_a_life_and_a_accepts_it(
         if a["track_id"] == track_id and a["kind"] in ("accept_life", "check_end")
     ]
     assert sorted(queued, key=kind_and_frame) == sorted(items, key=kind_and_frame)
-    timeline = page.locator("[data-testid=timeline-canvas]")
-    expect(timeline).to_have_attribute(
-        "data-proposed-lives",
-        re.compile(rf"(^|,){track_id}:{first}-{last}(,|$)"),
-        timeout=GUIDANCE_TIMEOUT_MS,
-    )
+    timeline = expect_proposed_life(page, track_id, first, last)
     shot(page, "proposed-life")
 
     # a accepts it: the API has that life, and offers at most a life carried on past the new end.

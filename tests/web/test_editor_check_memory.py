@@ -37,6 +37,7 @@ from tests.web.editor_support import (
     copy_row,
     expect_frame,
     frame_on_screen,
+    guidance,
     is_next_check,
     layer_track,
     open_and_confirm,
@@ -51,24 +52,19 @@ WALK_PRESSES = 3
 """Presses of the check key before the reload: the confirmed frame, then the frames it opens."""
 
 
-def _guidance(api: WebApi, scene_id: int, task_id: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = api.call("GET", f"/api/scenes/{scene_id}/guidance?task_id={task_id}")
-    return items
-
-
 def _candidate_with_one_weak_end(api: WebApi, task: dict[str, Any]) -> str:
     """The first moving candidate of the queue whose proposed life (once confirmed as the queue
     suggests) has one end the evidence leaves weak and one it finds strong: confirmed through the API,
     the queue read, and the decision taken back, until one is found."""
     scene_id, task_id = task["scene_id"], task["id"]
-    queue = [a for a in _guidance(api, scene_id, task_id) if a["kind"] == "confirm_moving"]
+    queue = [a for a in guidance(api, scene_id, task_id) if a["kind"] == "confirm_moving"]
     for item in queue[:PROBED_CANDIDATES]:
         candidate = str(item["track_id"])
         version = layer_track(api, scene_id, CANDIDATE_LAYER, candidate)["version"]
         body = {"expected_version": version, "task_id": task_id, "keyframes": item["keyframes"]}
         copy_id = str(api.call("POST", f"/api/tracks/{candidate}/confirm", body)["track"]["id"])
         try:
-            ends = [a for a in _guidance(api, scene_id, task_id) if a["track_id"] == copy_id]
+            ends = [a for a in guidance(api, scene_id, task_id) if a["track_id"] == copy_id]
         finally:
             _reopen(api, scene_id, task, candidate, copy_id)
         if sum(a["kind"] == "check_end" for a in ends) == 1:
@@ -120,7 +116,7 @@ def test_a_accepted_life_feeds_the_check_key_but_for_the_ends_the_queue_flags(
     expect(timeline).to_have_attribute(
         "data-proposed-lives", re.compile(rf"(^|,){copy_id}:\d+-\d+(,|$)"), timeout=GUIDANCE_TIMEOUT_MS
     )
-    queue = [a for a in _guidance(api, scene_id, task["id"]) if a["track_id"] == copy_id]
+    queue = [a for a in guidance(api, scene_id, task["id"]) if a["track_id"] == copy_id]
     first, last = next(a["life"] for a in queue if a["kind"] == "accept_life")
     weak = {a["frame"] for a in queue if a["kind"] == "check_end"}
     accepted = sorted({first, last} - weak)

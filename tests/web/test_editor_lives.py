@@ -8,27 +8,23 @@ is left pending again at the end (undo), as the other tests on the shared candid
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import WebApi, WebServer
+from tests.web.conftest import WebServer
 from tests.web.editor_support import (
     GUIDANCE_TIMEOUT_MS,
     LogIn,
     Shot,
     candidate_status,
     copy_row,
+    expect_proposed_life,
+    guidance,
     open_and_confirm,
     saved,
 )
 
 USER = "lives-annotator"
-
-
-def _guidance(api: WebApi, scene_id: int, task_id: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = api.call("GET", f"/api/scenes/{scene_id}/guidance?task_id={task_id}")
-    return items
 
 
 def test_the_a_key_accepts_the_proposed_life_shown_on_the_timeline(
@@ -43,14 +39,11 @@ def test_the_a_key_accepts_the_proposed_life_shown_on_the_timeline(
     # The queue proposes the confirmed track's life; the timeline outlines it.
     proposal = next(
         a
-        for a in _guidance(api, scene_id, task["id"])
+        for a in guidance(api, scene_id, task["id"])
         if a["kind"] == "accept_life" and a["track_id"] == work_id
     )
     first, last = proposal["life"]
-    timeline = page.locator("[data-testid=timeline-canvas]")
-    expect(timeline).to_have_attribute(
-        "data-proposed-lives", re.compile(rf"(^|,){work_id}:{first}-{last}(,|$)"), timeout=GUIDANCE_TIMEOUT_MS
-    )
+    timeline = expect_proposed_life(page, work_id, first, last)
     shot(page, "proposed-life")
 
     # a accepts it: the API has that life, marked accepted, and the queue no longer offers it.
@@ -62,7 +55,7 @@ def test_the_a_key_accepts_the_proposed_life_shown_on_the_timeline(
     track = next(row["track"] for row in rows if str(row["track"]["id"]) == work_id)
     assert (track["first_frame"], track["last_frame"]) == (first, last)
     assert track["attributes"]["life_accepted"] is True
-    remaining = [a for a in _guidance(api, scene_id, task["id"]) if a["track_id"] == work_id]
+    remaining = [a for a in guidance(api, scene_id, task["id"]) if a["track_id"] == work_id]
     assert all(a["kind"] != "accept_life" for a in remaining)
     expect(timeline).not_to_have_attribute(
         "data-proposed-lives", re.compile(rf"(^|,){work_id}:"), timeout=GUIDANCE_TIMEOUT_MS

@@ -26,6 +26,7 @@ end is proposed at the last frame the evidence holds and queued for a look.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,7 +36,7 @@ from numpy.typing import NDArray
 from labelpilot.automation.box_points import count_in_box
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.geometry import Cuboid, CuboidBatch, Pose, project_cuboid_bbox
-from labelpilot.scenes import Scene
+from labelpilot.scenes import Scene, frame_period_s
 from labelpilot.tracks import Keyframed, Track, world_shapes
 from labelpilot.tracks.extrapolation import extrapolated_pose
 
@@ -119,12 +120,9 @@ def _range_m(scene: Scene, frame: int, box_world: Cuboid) -> float:
     return float(np.linalg.norm(box_ego.center[:2]))
 
 
-def in_sensor_view(
-    scene: Scene, frame: int, box_world: Cuboid, settings: LifeSettings, max_range_m: float | None = None
-) -> bool:
-    """Whether the box is within lidar range (``max_range_m``, default the settings') and, where the
-    scene has cameras, inside an image."""
-    if _range_m(scene, frame, box_world) > (settings.max_range_m if max_range_m is None else max_range_m):
+def in_sensor_view(scene: Scene, frame: int, box_world: Cuboid, settings: LifeSettings) -> bool:
+    """Whether the box is within lidar range and, where the scene has cameras, inside an image."""
+    if _range_m(scene, frame, box_world) > settings.max_range_m:
         return False
     box_ego = box_world.transformed(scene.frames[frame].world_T_ego.inverse())
     if not scene.cameras:
@@ -149,10 +147,11 @@ def in_sensor_view(
     return False
 
 
-def _continued_boxes(scene: Scene, track: Track, keyframes: dict[int, Pose], limit: int) -> list[Cuboid]:
+def _continued_boxes(scene: Scene, track: Track, keyframes: Mapping[int, Pose], limit: int) -> list[Cuboid]:
     """A keyed moving track's boxes for ``limit`` frames past its last frame, where its keyframes lead."""
-    times = [f.timestamp_us / 1e6 for f in scene.frames]
-    period = float(np.median(np.diff(times))) if len(times) > 1 else 0.1
+    stamps_us = [f.timestamp_us for f in scene.frames]
+    period = frame_period_s(stamps_us)
+    times = [t / 1e6 for t in stamps_us]
     times += [times[-1] + period * k for k in range(1, limit + 1)]  # past the scene's end, for the loop
     boxes = []
     for k in range(1, limit + 1):
@@ -169,7 +168,7 @@ def _carried_boxes(
     motion = track.motion
     if judged_box and end == "last" and isinstance(motion, Keyframed) and len(motion.keyframes) >= 2:
         limit = settings.max_extension_keyed_moving
-        return _continued_boxes(scene, track, dict(motion.keyframes), limit), limit
+        return _continued_boxes(scene, track, motion.keyframes, limit), limit
     near = detected[-settings.velocity_frames :] if end == "last" else detected[: settings.velocity_frames]
     shapes = world_shapes(track, near)
     centers = shapes.cuboids.centers
@@ -230,22 +229,25 @@ def propose_end(
         return LifeEnd(edge, True, "it comes into view inside the scene")
     boxes, limit = _carried_boxes(scene, track, detected, end, settings, judged_box)
     continued = judged_box and not track.is_stationary
-    if judged_box:
-        settings = dataclasses.replace(settings, min_visible_share=settings.min_visible_share_judged)
-    # An object seen beyond the usual range (people label far objects unevenly) is in range while it
-    # comes no farther away.
+    # What counts as in view for these boxes: an object seen beyond the usual range (people label far
+    # objects unevenly) is in range while it comes no farther away; a person's box is in view while any
+    # of it is in an image.
     edge_box = world_shapes(track, [edge]).cuboids[0]
-    max_range_m = max(settings.max_range_m, _range_m(scene, edge, edge_box))
+    view = dataclasses.replace(
+        settings,
+        max_range_m=max(settings.max_range_m, _range_m(scene, edge, edge_box)),
+        min_visible_share=settings.min_visible_share_judged if judged_box else settings.min_visible_share,
+    )
     proposed = edge
     for k, box in enumerate(boxes, start=1):
         frame = edge + outward * k
         if not 0 <= frame < len(scene.frames):
             return LifeEnd(proposed, False, f"the scene {word} while the object is in view")
-        if not in_sensor_view(scene, frame, box, settings, max_range_m):
+        if not in_sensor_view(scene, frame, box, view):
             # Leaving the image is sharp; fading out of range is not (people label far objects unevenly),
             # and neither is a continued moving box (where it leaves the view is only as right as the
             # continued motion).
-            far = _range_m(scene, frame, box) > max_range_m
+            far = _range_m(scene, frame, box) > view.max_range_m
             where = "lidar range" if far else "the camera's view"
             return LifeEnd(proposed, far or continued, f"it leaves {where} at frame {frame}")
         support = None if sweeps is None else _point_support(scene, frame, box, sweeps, settings)

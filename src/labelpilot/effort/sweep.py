@@ -4,12 +4,13 @@ and find where its life starts and ends.
 The annotator scans frames at a stride (a jump and a scan each). An object no shape is on is drawn
 where it is first seen, or, if the annotator already has a track for it, that track is extended to
 the frame (select, extend, look, correct; LabelPilot's extend puts a moving track's box where its
-keyframes lead, today's tools hold the last one). With a world-frame tool (``offer_stationary``) a track
-found right a scan later with its one keyframe is marked stationary, and a stationary track the
-annotator drew is then carried on by the tool's proposed life (``guidance.life_actions``): one key
-accepts it, and a weak end is looked at there (the queue opens it). Where a known object has vanished by the next scan, the
-frame where its life really ends is found by bisection (a jump and a look per probe); likewise the
-frame where a track's life starts. Shapes in between come from the editor's interpolation.
+keyframes lead, today's tools hold the last one). With LabelPilot (``offer_stationary``) a track found
+right a scan later with its one keyframe is marked stationary, and a track the annotator drew is then
+carried on by the tool's proposed life (``guidance.life_actions``), stretch after stretch: one key
+accepts it, and a weak end is looked at there (the queue opens it). Where a known object has vanished
+by the next scan, the frame where its life really ends is found by bisection (a jump and a look per
+probe); likewise the frame where a track's life starts. Shapes in between come from the editor's
+interpolation.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@
   (a stationary candidate in the stationary review, judged by the one world box confirming it gives);
   then each confirmed track's life proposed from the evidence (``automation.life_evidence``) is
   accepted with one key, and only the ends the evidence leaves weak are looked at (each opened by the
-  queue); the annotator searches for none of the accepted ends, which are delivered as they are. Then the scans find what the candidates missed and
-  where the other lives really start and end; bisection; the rest of the queue.
+  queue); the annotator searches for none of the accepted ends, which are delivered as they are. Then
+  the scans find what the candidates missed and where the other lives really start and end;
+  bisection; the rest of the queue.
 
 Both LabelPilot workflows have the product's navigation keys (``annotator_tools``): the check key
 opens the next frame of a track to look at (``guidance.checks``: a stretch where the track's own

@@ -157,8 +157,8 @@ def proposed_life(
     session: Session, blobs: BlobStore, actor: Actor, track_id: int, *, task_id: int | None = None
 ) -> list[dict[str, Any]]:
     """The queue's items about one track's life (``accept_life``, ``check_end``; ``Action.to_json``),
-    for anyone who sees its scene, without computing the whole queue (asked right after a person marks
-    a track they drew stationary)."""
+    for anyone who sees its scene, without computing the whole queue or reading the rest of its layer
+    (asked right after a person extends or marks a track they drew)."""
     loaded = load_track(session, track_id)
     scene_row = visible_scene(session, actor, loaded.scene.id)
     if task_id is not None:
@@ -168,9 +168,8 @@ def proposed_life(
         raise InvalidError("guidance never reads the ground_truth layer", field="track_id")
     if loaded.row.deleted:
         return []
-    scene = scene_from_rows(session, scene_row, [layer])
-    track = scene.layer(layer).track(str(track_id))
-    return [a.to_json() for a in life_actions(scene, layer, [track], _sweeps(blobs, scene))]
+    scene = scene_from_rows(session, scene_row, [])
+    return [a.to_json() for a in life_actions(scene, layer, [loaded.as_track()], _sweeps(blobs, scene))]
 
 
 def _task_event(row: EventRow) -> TaskEvent:

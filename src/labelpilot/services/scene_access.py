@@ -62,6 +62,15 @@ def frame_row(session: Session, scene: SceneRow, frame_index: int) -> FrameRow:
     return frame
 
 
+def frame_stamps_us(session: Session, scene_id: int) -> list[int]:
+    """The scene's frame timestamps (integer microseconds), in frame order."""
+    return list(
+        session.scalars(
+            select(FrameRow.timestamp_us).where(FrameRow.scene_id == scene_id).order_by(FrameRow.index)
+        )
+    )
+
+
 def layer_row(session: Session, scene: SceneRow, name: str) -> LayerRow:
     layer = session.scalar(select(LayerRow).where(LayerRow.scene_id == scene.id, LayerRow.name == name))
     if layer is None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from labelpilot.scenes import frame_period_s
 from labelpilot.services.actors import ALL_ROLES, STAFF, Actor, require_role
 from labelpilot.services.pose_layers import active_poses_json
-from labelpilot.services.scene_access import visible_scene
+from labelpilot.services.scene_access import frame_stamps_us, visible_scene
 from labelpilot.store.tables import FrameRow, LayerRow, SceneRow, SensorRow, TaskRow, Track2DRow, TrackRow
 
 
@@ -142,7 +142,4 @@ def list_frames(session: Session, actor: Actor, scene_id: int) -> list[FrameView
 
 def scene_frame_period_s(session: Session, scene_id: int) -> float:
     """The median time between the scene's stored frames, in seconds."""
-    stamps = session.scalars(
-        select(FrameRow.timestamp_us).where(FrameRow.scene_id == scene_id).order_by(FrameRow.index)
-    ).all()
-    return frame_period_s(stamps)
+    return frame_period_s(frame_stamps_us(session, scene_id))

@@ -2,9 +2,10 @@
 
 The items are the pending ``confirm_stationary`` actions of the guidance queue (``guidance_queue``, the
 queue the editor's ``/guidance`` route serves; only its candidate items are computed), in its order,
-each with the world box that confirming the candidate and marking it stationary gives: ``track_edits.make_stationary`` without a pose puts the
-box at ``robust_world_pose`` of the track's keyframes (a confirmation copies the candidate's keyframes
-as they are), and a candidate that is already stationary keeps its one pose.
+each with the world box that confirming the candidate and marking it stationary gives:
+``track_edits.make_stationary`` without a pose puts the box at ``robust_world_pose`` of the track's
+keyframes (a confirmation copies the candidate's keyframes as they are), and a candidate that is
+already stationary keeps its one pose.
 
 Where the scene has lidar, the points are the sweeps of the frames of the items' lives (every frame of
 the scene when there is no item), at most ``MAX_SWEEPS`` of them spread evenly, moved into the world

@@ -49,6 +49,10 @@ class LoadedTrack:
     def to_json(self) -> dict[str, Any]:
         return track_json(self.row, self.keyframes)
 
+    def as_track(self) -> Track:
+        """The track as a domain object, named by its row id."""
+        return track_from_rows(self.row, _keyframe_rows(self.keyframes))
+
 
 @dataclass(frozen=True, eq=False)
 class EditResult:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelpilot.geometry import Pose
-from labelpilot.geometry.pose_json import pose_from_json, pose_to_json
+from labelpilot.geometry.pose_json import pose_to_json
 from labelpilot.services.actors import Actor
-from labelpilot.services.codec import track_from_rows
 from labelpilot.services.errors import InvalidError
+from labelpilot.services.scene_access import frame_stamps_us
 from labelpilot.services.track_edit_input import check_frame, parse_keyframes
 from labelpilot.services.track_edit_store import (
     EditResult,
@@ -29,8 +28,7 @@ from labelpilot.services.track_edit_store import (
     open_edit,
     require_keyframed,
 )
-from labelpilot.store.tables import FrameRow, KeyframeRow
-from labelpilot.tracks import world_shapes
+from labelpilot.tracks import Keyframed, world_shapes
 from labelpilot.tracks.extrapolation import extrapolated_pose
 
 
@@ -111,12 +109,10 @@ def extend_track(
             field="frame",
         )
     keyframes: dict[int, list[float]] | None = None
-    if row.stationary_pose is None:
-        times_us = session.scalars(
-            select(FrameRow.timestamp_us).where(FrameRow.scene_id == loaded.scene.id).order_by(FrameRow.index)
-        ).all()
-        poses = {f: pose_from_json(p) for f, p in loaded.keyframes.items()}
-        pose = extrapolated_pose(poses, [t / 1e6 for t in times_us], frame)
+    motion = loaded.as_track().motion
+    if isinstance(motion, Keyframed):
+        times_s = [t / 1e6 for t in frame_stamps_us(session, loaded.scene.id)]
+        pose = extrapolated_pose(motion.keyframes, times_s, frame)
         if pose is not None:
             keyframes = {**loaded.keyframes, frame: pose_to_json(pose)}
     values = {"first_frame": min(row.first_frame, frame), "last_frame": max(row.last_frame, frame)}
@@ -128,9 +124,7 @@ def extend_track(
 def _kept_ends(loaded: LoadedTrack, first: int, last: int) -> dict[int, list[float]]:
     """Keyframes at the new ends where a trim drops keyframes beyond them, holding the shapes there as
     they were: trimming a life never moves the boxes that stay in it."""
-    track = track_from_rows(
-        loaded.row, [KeyframeRow(frame=f, world_pose=p) for f, p in sorted(loaded.keyframes.items())]
-    )
+    track = loaded.as_track()
     ends = [
         end
         for end, dropped in (
