@@ -257,3 +257,36 @@ def test_a_box_drawn_beyond_the_usual_range_stays_in_range_while_it_comes_no_far
     track = Track("far", "Truck", far.size, Stationary(far.pose), frame - 3, frame)
     end = propose_end(scene, track, "last", judged_box=True)
     assert end.frame > frame and "lidar range" not in end.reason
+
+
+def test_argoverse_2_objects_are_in_lidar_range_as_far_as_its_labels_reach(sample_dir: Path) -> None:
+    """Argoverse 2 labels objects up to 200 m: a car a person keyed there while it drives away beyond
+    80 m (the default, KITTI's reach) is carried on where its keyframes lead; with the scene's lidar
+    range forgotten the same car would leave lidar range at once."""
+    scene = read_scene("av2", sample_dir / "argoverse2/logs", "3b3570b4-7b0b-3268-a571-b0889dbf40b6")
+    assert scene.lidar is not None and scene.lidar.range_m == 200.0
+    unranged = dataclasses.replace(scene, lidar=dataclasses.replace(scene.lidar, range_m=None))
+    receding = 0
+    for obj in scene.layer("ground_truth"):
+        frames = obj.frames()
+        boxes = dict(zip(frames, world_shapes(obj, frames).cuboids, strict=True))
+        start = frames[0]
+        if not all(f in boxes for f in (start, start + 10, start + 20)):
+            continue
+        ranges = [
+            float(np.linalg.norm(boxes[f].transformed(scene.frames[f].world_T_ego.inverse()).center[:2]))
+            for f in (start, start + 10, start + 20)
+        ]
+        moved = float(np.linalg.norm(boxes[start + 10].center - boxes[start].center))
+        if not (90.0 < ranges[1] < ranges[2] < 180.0 and moved > 3.0):
+            continue
+        keys = {f: boxes[f].pose for f in (start, start + 10)}
+        track = Track(f"keyed-{obj.track_id}", obj.label, boxes[start].size, Keyframed(keys), *sorted(keys))
+        ranged = proposal_for(scene, track, None)
+        assert ranged is not None and ranged.last.frame == start + 20
+        assert "lidar range" not in ranged.last.reason
+        forgotten = proposal_for(unranged, track, None)
+        assert forgotten is not None and forgotten.last.frame == start + 10
+        assert "lidar range" in forgotten.last.reason
+        receding += 1
+    assert receding >= 3

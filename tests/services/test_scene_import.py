@@ -154,6 +154,8 @@ def test_other_formats_import_with_matching_counts(
     with db_factory.begin() as s:
         _assert_rows_match(s, row.id, domain)
         loaded = scenes.load_scene(s, blobs, team.manager, row.id)
+    # How far the lidar sees (Argoverse 2 says; the others leave it to the tools' default) survives too.
+    assert (loaded.lidar and loaded.lidar.range_m) == (domain.lidar and domain.lidar.range_m)
     for name, layer in domain.layers.items():
         assert len(loaded.layers[name].tracks) == len(layer.tracks)
         assert len(loaded.layers[name].tracks_2d) == len(layer.tracks_2d)

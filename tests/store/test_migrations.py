@@ -67,7 +67,7 @@ def test_the_migrations_build_exactly_the_declared_schema(empty_engine: Engine) 
     upgrade(empty_engine)
     assert _schema_differences(empty_engine) == []
     with empty_engine.connect() as conn:
-        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
 
 
 def test_0003_gives_existing_projects_the_default_settings_and_goes_back(empty_engine: Engine) -> None:

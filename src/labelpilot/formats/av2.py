@@ -40,6 +40,9 @@ IntArray = NDArray[np.int64]
 
 ANNOTATION_FILES = ("annotations.feather", "annotations_with_ego.feather")
 LIDAR_NAME = "lidar"
+LIDAR_RANGE_M = 200.0
+"""Argoverse 2's two 32-beam lidars see 200 m, and its labels reach as far: in log 3b3570b4 half of
+the labelled shapes are farther than 81 m, the farthest at 203 m."""
 
 __all__ = ["find_log_dir", "log_ids", "read"]
 
@@ -168,7 +171,7 @@ def read(path: Path, sequence: str | None = None) -> Scene:
     scene = Scene(
         name=log_dir.name,
         frames=frames,
-        lidar=LidarSensor(LIDAR_NAME, Pose.identity()),
+        lidar=LidarSensor(LIDAR_NAME, Pose.identity(), LIDAR_RANGE_M),
         cameras=cameras,
         source_format="av2",
         notes=_notes(

@@ -54,6 +54,9 @@ class CameraSensor:
 class LidarSensor:
     name: str
     ego_T_sensor: Pose
+    range_m: float | None = None
+    """How far objects are seen and labelled around this lidar, where its dataset says (None: the
+    tools' defaults apply)."""
 
 
 @dataclass(eq=False)

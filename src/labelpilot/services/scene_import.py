@@ -126,6 +126,7 @@ def _sensor_rows(scene_id: int, scene: Scene) -> list[SensorRow]:
                 kind="lidar",
                 ego_T_sensor=pose_to_json(scene.lidar.ego_T_sensor),
                 intrinsics=None,
+                range_m=scene.lidar.range_m,
             )
         )
     for name, camera in scene.cameras.items():

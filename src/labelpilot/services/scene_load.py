@@ -58,7 +58,7 @@ def _sensors(session: Session, scene_id: int) -> tuple[LidarSensor | None, dict[
     ):
         pose = pose_from_json(row.ego_T_sensor)
         if row.kind == "lidar":
-            lidar = LidarSensor(row.name, pose)
+            lidar = LidarSensor(row.name, pose, row.range_m)
         elif row.intrinsics is not None:
             k = row.intrinsics
             intrinsics = CameraIntrinsics(

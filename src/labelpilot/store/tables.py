@@ -113,6 +113,7 @@ class SensorRow(Base):
     kind: Mapped[str] = mapped_column(String(10))  # lidar | camera
     ego_T_sensor: Mapped[list[Any]] = mapped_column(JSON)  # 12 numbers, 3x4 row-major
     intrinsics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    range_m: Mapped[float | None] = mapped_column(Float)  # lidar: how far objects are seen and labelled
 
 
 class FrameRow(Base):
