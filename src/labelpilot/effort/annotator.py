@@ -217,12 +217,19 @@ class Annotator:
         return self.set_life(track_id, min(track.first_frame, frame), max(track.last_frame, frame))
 
     # -- finding an object's life ------------------------------------------------------------------------
-    def find_boundary(self, object_id: str, present: int, absent: int) -> int:
+    def find_boundary(self, object_id: str, present: int, absent: int, *, from_end: bool = False) -> int:
         """The frame next to ``absent`` where the object still is, by bisection between a frame where
-        it is (``present``) and one where it is not (``absent``); each probe is a jump and a look."""
+        it is (``present``) and one where it is not (``absent``); each probe is a jump and a look.
+        ``from_end``: ``present`` is an end of the track's life, searched from outside it where that end
+        is the evidence's (a detection, a proposal, a look), not where a person first found the object:
+        LabelPilot's end search (the editor's ``e``) opens the frame just past it first, since tracks
+        mostly end where their evidence does; then the middle."""
+        step = 1 if absent > present else -1
+        probe = present + step if from_end and self.keys else None
         while abs(absent - present) > 1:
-            middle = (present + absent) // 2
-            self.open_frame(middle, object_id)  # the end search opens the middle by key
+            middle = (present + absent) // 2 if probe is None else probe
+            probe = None
+            self.open_frame(middle, object_id)  # the end search opens it by key
             if self.oracle.look_for(object_id, middle):
                 present = middle
             else:

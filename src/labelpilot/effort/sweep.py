@@ -100,11 +100,12 @@ def _search_ends(ann: Annotator, frame: int, previous: int | None, following: in
         if starts_before_next and ann.is_accepted_end(track.track_id, track.first_frame):
             continue
         if ended_since:
-            last = ann.find_boundary(object_id, track.last_frame, frame)
+            last = ann.find_boundary(object_id, track.last_frame, frame, from_end=True)
             if last > track.last_frame:
                 ann.set_life(track.track_id, track.first_frame, last)
         elif starts_before_next:
-            first = ann.find_boundary(object_id, track.first_frame, frame)
+            drawn = track.provenance.kind == "manual"  # where a person first found it: no evidence
+            first = ann.find_boundary(object_id, track.first_frame, frame, from_end=not drawn)
             if first < track.first_frame:
                 ann.set_life(track.track_id, first, track.last_frame)
 
