@@ -265,6 +265,13 @@ ROWS: list[Row] = [
         ),
     ),
     Row(
+        "POST", TRACK + "/accept-life", EDITORS,
+        lambda w: Req(
+            "POST", f"/api/tracks/{(t := w.work_track(last_frame=1))}/accept-life",
+            _edit(w, t, first_frame=0, last_frame=2),
+        ),
+    ),
+    Row(
         "POST", TRACK + "/extend", EDITORS,
         lambda w: Req(
             "POST", f"/api/tracks/{(t := w.work_track(last_frame=1))}/extend", _edit(w, t, frame=2)

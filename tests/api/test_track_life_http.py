@@ -203,3 +203,52 @@ def test_extend_holds_a_stationary_box(client: TestClient, world: World) -> None
     assert (track["first_frame"], track["last_frame"], track["keyframes"]) == (0, 2, {})
     centers = np.array(extended["shapes"]["centers"])
     assert extended["shapes"]["frames"] == [0, 1, 2] and np.allclose(centers, centers[0])
+
+
+def _accept(
+    client: TestClient, world: World, track_id: int, version: int, life: tuple[int, int]
+) -> httpx2.Response:
+    body = {
+        "expected_version": version,
+        "task_id": world.ann_task,
+        "first_frame": life[0],
+        "last_frame": life[1],
+    }
+    return client.post(f"/api/tracks/{track_id}/accept-life", json=body, headers=world.team.auth("ann"))
+
+
+def test_accepting_a_drawn_moving_life_continues_the_track_in_one_edit(
+    client: TestClient, world: World
+) -> None:
+    """The proposal for a person's moving track keyed at 0 and 1 goes on to frame 2: accepting it puts
+    the box there where ``extend`` would (not held from frame 1), marks the life accepted, one version
+    step; a stale version is refused."""
+    moving, twin = world.work_track(last_frame=1), world.work_track(last_frame=1)
+    version = world.version(moving)
+    accepted = _ok(_accept(client, world, moving, version, (0, 2)))
+    track = accepted["track"]
+    assert (track["first_frame"], track["last_frame"], track["version"]) == (0, 2, version + 1)
+    assert track["attributes"]["life_accepted"] is True
+    body = {"expected_version": world.version(twin), "task_id": world.ann_task, "frame": 2}
+    extended = _ok(client.post(f"/api/tracks/{twin}/extend", json=body, headers=world.team.auth("ann")))
+    assert track["keyframes"]["2"] == extended["track"]["keyframes"]["2"]
+    assert not np.allclose(_pose_center(track["keyframes"]["2"]), _pose_center(track["keyframes"]["1"]))
+    _assert_stale(_accept(client, world, moving, version, (0, 2)), track)
+
+
+def test_accepting_a_shorter_or_a_stationary_life_sets_it(client: TestClient, world: World) -> None:
+    """A proposal that ends before the track does trims it (as ``PUT /life``); a person's stationary
+    track is carried on with its one box; both marked accepted. A life outside the scene is refused."""
+    keyed = world.work_track()
+    version = world.version(keyed)
+    trimmed = _ok(_accept(client, world, keyed, version, (0, 1)))["track"]
+    assert (trimmed["first_frame"], trimmed["last_frame"]) == (0, 1)
+    assert sorted(trimmed["keyframes"]) == ["0", "1"] and trimmed["attributes"]["life_accepted"] is True
+    parked, parked_version = _drawn_stationary(client, world, pose_frame=2)
+    carried = _ok(_accept(client, world, parked, parked_version, (0, 2)))
+    assert (carried["track"]["last_frame"], carried["track"]["keyframes"]) == (2, {})
+    centers = np.array(carried["shapes"]["centers"])
+    assert carried["shapes"]["frames"] == [0, 1, 2] and np.allclose(centers, centers[0])
+    assert _proposed(client, world, parked) == []
+    refused = _accept(client, world, parked, parked_version + 1, (0, 9))
+    assert refused.status_code == 422 and "last_frame" in refused.text

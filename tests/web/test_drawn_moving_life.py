@@ -1,8 +1,8 @@
 """A moving track a person drew gets a proposed life, in a real browser: a track keyed at two frames
 (through the API) on a moving car is offered a life that keeps its first frame and goes on past its last
-where its keyframes lead; the timeline outlines it, ``a`` accepts it (the editor extends the track, so
-the server places a keyframe at the new last frame at the continued pose, and marks the life accepted),
-and one ``ctrl+z`` takes it all back on the server.
+where its keyframes lead; the timeline outlines it, ``a`` accepts it (one request: the server extends
+the track, placing a keyframe at the new last frame at the continued pose, and marks the life
+accepted), and one ``ctrl+z`` takes it all back on the server.
 
 Own annotator and task (own work layer) on the demo's KITTI tracking scene; the track's two keyframes
 are read from a pending moving candidate of the shared candidate layer, which is left untouched. The
@@ -101,20 +101,18 @@ def test_a_drawn_moving_track_is_offered_a_continued_life_and_a_extends_it(
     expect_proposed_life(page, track_id, first, last)
     shot(page, "proposed-life")
 
-    # a accepts it: one extend to L (no life set), then the life marked accepted.
+    # a accepts it: one request (the server continues the track to L and marks the life accepted).
     edits = [r for r in sent if r.method != "GET"]
     assert edits == [], [(r.method, r.url) for r in edits]
     page.keyboard.press("a")
     saved(page)
     accepted_requests = [r for r in sent if r.method != "GET"]
     described = [(r.method, urlparse(r.url).path, r.post_data_json) for r in accepted_requests]
-    extends = [r for r in accepted_requests if r.method == "POST" and r.url.endswith("/extend")]
-    assert len(extends) == 1, described
-    assert _body(extends[0])["frame"] == last, described
-    assert not [r for r in accepted_requests if r.method == "PUT" and r.url.endswith("/life")], described
-    patches = [r for r in accepted_requests if r.method == "PATCH"]
-    assert len(patches) == 1, described
-    assert _body(patches[0])["attributes"]["life_accepted"] is True, described
+    assert [(r.method, urlparse(r.url).path) for r in accepted_requests] == [
+        ("POST", f"/api/tracks/{track_id}/accept-life")
+    ], described
+    body = _body(accepted_requests[0])
+    assert (body["first_frame"], body["last_frame"]) == (first, last), described
 
     accepted = layer_track(api, scene_id, task["layer"], track_id)
     assert track_life(accepted) == (first, last)

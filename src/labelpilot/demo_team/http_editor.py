@@ -159,6 +159,10 @@ class HttpEditor(EditorTracks):
     def extend(self, track_id: str, frame: int) -> Track:
         return self._edit("POST", f"/api/tracks/{track_id}/extend", track_id, frame=frame)
 
+    def accept_life(self, track_id: str, first_frame: int, last_frame: int) -> Track:
+        path = f"/api/tracks/{track_id}/accept-life"
+        return self._edit("POST", path, track_id, first_frame=first_frame, last_frame=last_frame)
+
     def set_absent(self, track_id: str, frames: Sequence[int], absent: bool = True) -> Track:
         path = f"/api/tracks/{track_id}/absent"
         return self._edit("PUT", path, track_id, frames=[int(f) for f in frames], absent=absent)

@@ -273,16 +273,10 @@ class Annotator:
         self.set_life(track_id, first, last)
 
     def accept_life(self, track_id: str, first: int, last: int, weak: set[int]) -> None:
-        """Accept the tool's proposed life with one key; its ends outside ``weak`` are taken as shown.
-        A moving track the annotator keyed is extended to where its keyframes lead (the editor does
-        that for a person's own track)."""
+        """Accept the tool's proposed life with one key (the editor continues a moving track the
+        annotator keyed where its keyframes lead); its ends outside ``weak`` are taken as shown."""
         self.ledger.charge("accept", self.owner.get(track_id))
-        track = self.editor.track(track_id)
-        keyed = track.provenance.kind == "manual" and not track.is_stationary
-        if keyed and first == track.first_frame and last > track.last_frame:
-            self.extend_to(track_id, last)
-        else:
-            self.set_life(track_id, first, last)
+        self.editor.accept_life(track_id, first, last)
         self.accepted_ends[track_id] = {first, last} - weak
 
     def is_accepted_end(self, track_id: str, frame: int) -> bool:

@@ -150,6 +150,11 @@ class ServiceEditor(EditorTracks):
     def extend(self, track_id: str, frame: int) -> Track:
         return self._keep(track_edits.extend_track(**self._edit(track_id), frame=frame))
 
+    def accept_life(self, track_id: str, first_frame: int, last_frame: int) -> Track:
+        return self._keep(
+            track_edits.accept_life(**self._edit(track_id), first_frame=first_frame, last_frame=last_frame)
+        )
+
     def set_absent(self, track_id: str, frames: Sequence[int], absent: bool = True) -> Track:
         return self._keep(track_edits.set_absent(**self._edit(track_id), frames=list(frames), absent=absent))
 

@@ -51,7 +51,7 @@ from labelpilot.services.track_edit_store import (
     require_keyframed,
     result_of,
 )
-from labelpilot.services.track_life import extend_track, set_absent, set_keyframes, set_life
+from labelpilot.services.track_life import accept_life, extend_track, set_absent, set_keyframes, set_life
 from labelpilot.store.tables import SceneRow
 from labelpilot.tracks import Keyframed, Provenance, Stationary, Track, TrackStatus, robust_world_pose
 
@@ -276,6 +276,7 @@ def delete_track(
 __all__ = [
     "DEFAULT_WORK_LAYER",
     "EditResult",
+    "accept_life",
     "confirm_candidate",
     "create_track",
     "delete_keyframe",

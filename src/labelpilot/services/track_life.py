@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from labelpilot.geometry import Pose
 from labelpilot.geometry.pose_json import pose_to_json
+from labelpilot.guidance.life_actions import LIFE_ACCEPTED
 from labelpilot.services.actors import Actor
 from labelpilot.services.errors import InvalidError
 from labelpilot.services.scene_access import frame_stamps_us
@@ -53,6 +54,14 @@ def set_life(
     Past its first or last keyframe a track holds that keyframe's pose (tracks.interpolation).
     """
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
+    values, keyframes = _life_values(loaded, first_frame, last_frame)
+    return apply_edit(session, actor, "track_life_set", loaded, task, expected_version, values, keyframes)
+
+
+def _life_values(
+    loaded: LoadedTrack, first_frame: int, last_frame: int
+) -> tuple[dict[str, Any], dict[int, list[float]] | None]:
+    """The columns and keyframes of the track living ``first_frame``..``last_frame`` (see ``set_life``)."""
     frame_count = loaded.scene.frame_count
     first = check_frame(first_frame, frame_count, "first_frame")
     last = check_frame(last_frame, frame_count, "last_frame")
@@ -72,7 +81,7 @@ def set_life(
         keyframes.update(_kept_ends(loaded, first, last))
         if not keyframes:
             raise InvalidError(
-                f"no keyframe of track {track_id} lies in frames {first}..{last}; "
+                f"no keyframe of track {loaded.row.id} lies in frames {first}..{last}; "
                 "a track keeps at least one keyframe (set one inside the new life first)",
                 field="first_frame",
             )
@@ -81,7 +90,7 @@ def set_life(
         "last_frame": last,
         "absent_frames": sorted(f for f in absent if first <= f <= last),
     }
-    return apply_edit(session, actor, "track_life_set", loaded, task, expected_version, values, keyframes)
+    return values, keyframes
 
 
 def extend_track(
@@ -101,6 +110,52 @@ def extend_track(
     """
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
     frame = check_frame(frame, loaded.scene.frame_count, "frame")
+    values, keyframes = _extended_values(session, loaded, frame)
+    return apply_edit(
+        session, actor, "track_extended", loaded, task, expected_version, values, keyframes, frame=frame
+    )
+
+
+def accept_life(
+    session: Session,
+    actor: Actor,
+    track_id: int,
+    expected_version: int,
+    first_frame: int,
+    last_frame: int,
+    *,
+    task_id: int | None = None,
+) -> EditResult:
+    """Accept the life the queue proposes (the editor's ``a``), marked ``life_accepted`` so the queue
+    stops offering it, in one edit (event ``life_accepted``).
+
+    A moving track a person keyed, proposed to go on past its last frame from its own first frame, is
+    extended there where its keyframes lead (as ``extend_track``: the proposal continued its motion, so
+    a held box would not be the box proposed); any other track's life is set (as ``set_life``).
+    """
+    loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
+    track = loaded.as_track()
+    row = loaded.row
+    continued = (
+        track.provenance.kind == "manual"
+        and not track.is_stationary
+        and first_frame == row.first_frame
+        and isinstance(last_frame, int)
+        and last_frame > row.last_frame
+    )
+    if continued:
+        frame = check_frame(last_frame, loaded.scene.frame_count, "last_frame")
+        values, keyframes = _extended_values(session, loaded, frame)
+    else:
+        values, keyframes = _life_values(loaded, first_frame, last_frame)
+    values["attributes"] = {**(row.attributes or {}), LIFE_ACCEPTED: True}
+    return apply_edit(session, actor, "life_accepted", loaded, task, expected_version, values, keyframes)
+
+
+def _extended_values(
+    session: Session, loaded: LoadedTrack, frame: int
+) -> tuple[dict[str, Any], dict[int, list[float]] | None]:
+    """The columns and keyframes of the track extended to ``frame`` (see ``extend_track``)."""
     row = loaded.row
     if row.first_frame <= frame <= row.last_frame:
         raise InvalidError(
@@ -116,9 +171,7 @@ def extend_track(
         if pose is not None:
             keyframes = {**loaded.keyframes, frame: pose_to_json(pose)}
     values = {"first_frame": min(row.first_frame, frame), "last_frame": max(row.last_frame, frame)}
-    return apply_edit(
-        session, actor, "track_extended", loaded, task, expected_version, values, keyframes, frame=frame
-    )
+    return values, keyframes
 
 
 def _kept_ends(loaded: LoadedTrack, first: int, last: int) -> dict[int, list[float]]:

@@ -86,6 +86,11 @@ class LifeSet(Versioned):
     last_frame: FrameNumber
 
 
+class LifeAccept(Versioned):
+    first_frame: FrameNumber = Field(description="the proposed first frame")
+    last_frame: FrameNumber = Field(description="the proposed last frame")
+
+
 class TrackExtend(Versioned):
     frame: FrameNumber = Field(description="a frame outside the track's life")
 
@@ -204,6 +209,24 @@ def delete_keyframe(
 @router.put("/tracks/{track_id}/life")
 def set_life(track_id: IdPath, body: LifeSet, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
     result = track_edits.set_life(
+        session,
+        actor,
+        track_id,
+        body.expected_version,
+        body.first_frame,
+        body.last_frame,
+        task_id=body.task_id,
+    )
+    return result.to_json()
+
+
+@router.post("/tracks/{track_id}/accept-life")
+def accept_life(
+    track_id: IdPath, body: LifeAccept, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    """Accept the proposed life: a person's moving track is continued where its keyframes lead, any other
+    track's life set; marked accepted. One edit."""
+    result = track_edits.accept_life(
         session,
         actor,
         track_id,

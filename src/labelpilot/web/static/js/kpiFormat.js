@@ -214,6 +214,7 @@ const ACTION_NAMES = /** @type {Record<string, string>} */ ({
   keyframe_deleted: 'Deleting keyframes',
   track_life_set: 'Trimming lives',
   track_extended: 'Extending tracks',
+  life_accepted: 'Accepting lives',
   frames_absent_set: 'Marking absent frames',
   track_made_stationary: 'Making stationary',
   stationary_pose_set: 'Placing stationary boxes',

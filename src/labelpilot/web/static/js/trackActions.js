@@ -214,7 +214,8 @@ export class TrackActions {
 
   /**
    * The track lives from ``first`` to ``last`` (the proposed life), marked as accepted so the queue
-   * stops offering it.
+   * stops offering it: one request, one edit (``POST /tracks/{id}/accept-life``). The server continues a
+   * moving track a person keyed where its keyframes lead; the optimistic copy shows the new life.
    * @param {string} id
    * @param {number} first
    * @param {number} last
@@ -224,20 +225,11 @@ export class TrackActions {
     if (found?.kind !== 'track') return this.edits.refuse('select a track of your layer');
     const attributes = { ...found.track.attributes, life_accepted: true };
     const describe = `live from frame ${first} to ${last}`;
-    const { track } = found;
-    // A moving track a person keyed is carried on where its keyframes lead (the server's extend), not
-    // held at its last keyframe.
-    const continued =
-      track.provenance.kind === 'manual' && !track.stationary && first === track.first_frame && last > track.last_frame;
     return this.edits.change(
       describe,
       id,
       (t) => ({ ...t, first_frame: first, last_frame: last, attributes }),
-      async (at) => {
-        if (continued) await this.edits.send(describe, at, 'POST', `/tracks/${at}/extend`, { frame: last });
-        else await this.edits.send(describe, at, 'PUT', `/tracks/${at}/life`, { first_frame: first, last_frame: last });
-        return this.edits.send('accept the proposed life', at, 'PATCH', `/tracks/${at}`, { attributes });
-      },
+      (at) => this.edits.send(describe, at, 'POST', `/tracks/${at}/accept-life`, { first_frame: first, last_frame: last }),
     );
   }
 
