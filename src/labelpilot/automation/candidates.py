@@ -228,9 +228,7 @@ def build_candidates(
 ) -> AnnotationLayer:
     """Candidate tracks associated from the detections of ``layer`` (see the module docstring)."""
     dets = layer_detections(scene, layer, params)
-    times = frame_times(
-        np.array([f.timestamp_us for f in scene.frames], dtype=np.int64), params.frame_period_s
-    )
+    times = frame_times(np.array(scene.timestamps_us, dtype=np.int64), params.frame_period_s)
     usable = dets.confidences >= params.min_confidence
     if params.suppress_duplicates:
         usable &= ~duplicate_mask(dets, usable)

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from labelpilot.automation.box_points import count_in_box
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.geometry import Cuboid, CuboidBatch, Pose, project_cuboid_bbox
-from labelpilot.scenes import Scene, frame_period_s
+from labelpilot.scenes import Scene
 from labelpilot.tracks import Keyframed, Track, world_shapes
 from labelpilot.tracks.extrapolation import extrapolated_pose
 
@@ -159,9 +159,8 @@ def in_sensor_view(scene: Scene, frame: int, box_world: Cuboid, settings: LifeSe
 
 def _continued_boxes(scene: Scene, track: Track, keyframes: Mapping[int, Pose], limit: int) -> list[Cuboid]:
     """A keyed moving track's boxes for ``limit`` frames past its last frame, where its keyframes lead."""
-    stamps_us = [f.timestamp_us for f in scene.frames]
-    period = frame_period_s(stamps_us)
-    times = [t / 1e6 for t in stamps_us]
+    period = scene.frame_period_s
+    times = [t / 1e6 for t in scene.timestamps_us]
     times += [times[-1] + period * k for k in range(1, limit + 1)]  # past the scene's end, for the loop
     boxes = []
     for k in range(1, limit + 1):

@@ -347,7 +347,7 @@ def classify_track(
 
 def scene_frame_times(scene: Scene, frame_period_s: float = DEFAULT_SETTINGS.frame_period_s) -> FloatArray:
     """Seconds of every frame from the timestamps; frame index times the period when they do not increase."""
-    stamps = np.array([f.timestamp_us for f in scene.frames], dtype=np.int64)
+    stamps = np.array(scene.timestamps_us, dtype=np.int64)
     if len(stamps) > 1 and np.all(np.diff(stamps) > 0):
         return np.asarray((stamps - stamps[0]) / 1e6, dtype=np.float64)
     return np.arange(len(stamps), dtype=np.float64) * frame_period_s

@@ -33,7 +33,6 @@ from labelpilot.demo_team.pacing import DemoStoppedError, PacedLedger, Pacer
 from labelpilot.effort.annotator import Annotator
 from labelpilot.effort.oracle import Oracle
 from labelpilot.effort.workflows import WorkflowName, WorkflowSettings, annotator_tools, run_workflow
-from labelpilot.scenes import frame_period_s
 
 TEAM_SCENE_NAME = "Demo team: KITTI tracking 0001"
 """The scene the simulated team works on: a copy of the demo's KITTI tracking 0001 (ground truth and
@@ -165,9 +164,7 @@ class Worker:
             run_workflow(
                 member.workflow,
                 annotator,
-                WorkflowSettings(
-                    frame_period_s=frame_period_s([f.timestamp_us for f in editor.scene.frames])
-                ),
+                WorkflowSettings(frame_period_s=editor.scene.frame_period_s),
             )
         finally:
             pacer.close_editor()

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from labelpilot.geometry import Cuboid, Pose
+from labelpilot.scenes.timing import frame_period_s
 from labelpilot.tracks import AnnotationLayer, Track, TrackShapes, to_ego, world_shapes
 
 FloatArray = NDArray[np.float64]
@@ -89,9 +90,19 @@ class Scene:
                 raise ValueError(
                     f"scene {self.name}: frame {i} has index {frame.index}; frames must be 0..N-1"
                 )
-        stamps = [f.timestamp_us for f in self.frames]
+        stamps = self.timestamps_us
         if any(b < a for a, b in itertools.pairwise(stamps)):
             raise ValueError(f"scene {self.name}: frame timestamps must not decrease")
+
+    @property
+    def timestamps_us(self) -> list[int]:
+        """Every frame's timestamp, in order."""
+        return [f.timestamp_us for f in self.frames]
+
+    @property
+    def frame_period_s(self) -> float:
+        """The median time between consecutive frames (``timing.frame_period_s``)."""
+        return frame_period_s(self.timestamps_us)
 
     @property
     def duration_s(self) -> float:
