@@ -54,6 +54,8 @@ export class EditorModel extends EventTarget {
     /** @type {string | null} */ this.selectedId = null;
     /** @type {Mode} */ this.mode = 'idle';
     /** @type {GuidanceAction[]} */ this.guidance = [];
+    /** Whether the server has answered the queue yet (it takes a moment on a large scene). */
+    this.guidanceLoaded = false;
     /** @type {Nudge[]} */ this.nudges = [];
     /** @type {number} index into guidance of the item in focus (-1: none) */ this.guidanceIndex = -1;
     /** @type {string | null} the one kind of guidance item the queue shows and walks (null: all) */
@@ -345,8 +347,10 @@ export class EditorModel extends EventTarget {
   /**
    * @param {GuidanceAction[]} guidance
    * @param {Nudge[]} nudges
+   * @param {boolean} [fromServer] the server's answer (not the nudges changing on their own)
    */
-  setGuidance(guidance, nudges) {
+  setGuidance(guidance, nudges, fromServer = false) {
+    if (fromServer) this.guidanceLoaded = true;
     this.guidance = guidance;
     this.nudges = nudges;
     if (this.guidanceIndex >= guidance.length) this.guidanceIndex = guidance.length ? 0 : -1;

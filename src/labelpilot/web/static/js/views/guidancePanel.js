@@ -271,7 +271,11 @@ export function mountGuidancePanel(element, model, controller, keymap = new Keym
     if (!openActions.length) {
       const empty = doc.createElement('li');
       empty.className = 'empty';
-      empty.textContent = model.guidance.length ? 'Every suggestion is done.' : 'No suggestions.';
+      empty.textContent = !model.guidanceLoaded
+        ? 'Computing the next best actions…'
+        : model.guidance.length
+          ? 'Every suggestion is done.'
+          : 'No suggestions.';
       rows.push(empty);
     }
     list.replaceChildren(...rows);
