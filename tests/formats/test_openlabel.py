@@ -19,6 +19,7 @@ import pytest
 from kognic.openlabel.models import OpenLabelAnnotation
 
 from labelpilot.formats import openlabel, read_scene, write_scene
+from labelpilot.formats.av2 import LIDAR_RANGE_M
 from labelpilot.geometry import Pose
 from labelpilot.scenes import BlobRef, CameraIntrinsics, CameraSensor, Frame, LidarSensor, Scene
 from labelpilot.tracks import AnnotationLayer, Keyframed, Provenance, Stationary, Track, TrackStatus
@@ -128,7 +129,7 @@ def build_scene(log: Path, first_frame: int = FIRST, count: int = COUNT) -> Scen
     return Scene(
         name=LOG,
         frames=frames,
-        lidar=LidarSensor("up_lidar", extrinsics["up_lidar"]),
+        lidar=LidarSensor("up_lidar", extrinsics["up_lidar"], LIDAR_RANGE_M),
         cameras=cameras,
         layers={"ground_truth": AnnotationLayer("ground_truth", tracks, description="AV2 sample window")},
         source_format="av2",
@@ -227,6 +228,7 @@ def test_round_trip_frames_timestamps_and_ego_poses(scene: Scene, back: Scene) -
 def test_round_trip_sensors(scene: Scene, back: Scene) -> None:
     assert back.lidar is not None and scene.lidar is not None
     assert back.lidar.name == scene.lidar.name
+    assert back.lidar.range_m == scene.lidar.range_m == LIDAR_RANGE_M
     assert back.lidar.ego_T_sensor.allclose(scene.lidar.ego_T_sensor, atol=1e-9)
     assert set(back.cameras) == set(scene.cameras)
     for name, camera in scene.cameras.items():

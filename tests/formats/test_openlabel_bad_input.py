@@ -248,3 +248,14 @@ def test_camera_without_image_size(original: Json, tmp_path: Path) -> None:
     error = read_error(garbled(tmp_path, original, change))
     assert error.field == "openlabel.streams.ring_rear_left.stream_properties.intrinsics_pinhole"
     assert "width_px" in error.message
+
+
+@pytest.mark.parametrize("value", [-5.0, 0, "far", True])
+def test_a_bad_lidar_range_names_the_field(original: Json, tmp_path: Path, value: Any) -> None:
+    (name,) = [n for n, s in original["openlabel"]["streams"].items() if s["type"] == "lidar"]
+
+    def change(document: Json) -> None:
+        document["openlabel"]["streams"][name]["stream_properties"]["intrinsics_custom"]["range_m"] = value
+
+    error = read_error(garbled(tmp_path, original, change))
+    assert error.field == f"openlabel.streams.{name}.stream_properties.intrinsics_custom.range_m"

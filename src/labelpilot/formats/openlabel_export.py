@@ -126,7 +126,11 @@ def _sensors(scene: Scene) -> tuple[Json, Json]:
         systems[EGO]["pose_wrt_parent"] = transform_data(scene.frames[0].world_T_ego)
     sensors: list[tuple[str, Any, Json]] = []
     if scene.lidar is not None:
-        sensors.append((scene.lidar.name, scene.lidar.ego_T_sensor, {"type": "lidar"}))
+        lidar: Json = {"type": "lidar"}
+        if scene.lidar.range_m is not None:
+            # How far it sees is an intrinsic of the sensor that the standard has no field for.
+            lidar["stream_properties"] = {"intrinsics_custom": {"range_m": scene.lidar.range_m}}
+        sensors.append((scene.lidar.name, scene.lidar.ego_T_sensor, lidar))
     for camera in scene.cameras.values():
         stream = {"type": "camera", "stream_properties": {"intrinsics_pinhole": _pinhole(camera)}}
         sensors.append((camera.name, camera.ego_T_sensor, stream))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -137,7 +138,9 @@ class _Document:
             kind = stream.get("type")
             if kind == "lidar":
                 if lidar is None:
-                    lidar = LidarSensor(name, self._ego_T_sensor(name))
+                    lidar = LidarSensor(
+                        name, self._ego_T_sensor(name), _lidar_range(stream, name, self.source)
+                    )
                 else:
                     self.notes.append(f"only the first lidar stream is used; {name!r} was not")
             elif kind == "camera":
@@ -149,6 +152,28 @@ class _Document:
                 else:
                     cameras[name] = CameraSensor(name, self._ego_T_sensor(name), intrinsics)
         return lidar, cameras
+
+
+def _lidar_range(stream: Mapping[str, Any], name: str, source: Path) -> float | None:
+    """How far the lidar sees, where ``stream_properties.intrinsics_custom.range_m`` says (LabelPilot's
+    export writes it); None where nothing says."""
+    properties = stream.get("stream_properties")
+    custom = properties.get("intrinsics_custom") if isinstance(properties, Mapping) else None
+    if not isinstance(custom, Mapping) or "range_m" not in custom:
+        return None
+    value = custom["range_m"]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise FormatError(
+            source,
+            f"the lidar range must be a positive number of metres, got {value!r}",
+            field=f"openlabel.streams.{name}.stream_properties.intrinsics_custom.range_m",
+        )
+    return float(value)
 
 
 def _encoding(stream: Mapping[str, Any], uri: str) -> str:
