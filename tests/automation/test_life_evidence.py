@@ -214,6 +214,18 @@ def test_a_drawn_track_is_carried_on_until_a_person_finds_it_gone(
     assert "accept_life" not in [a.kind for a in life_actions(scene, "work", [gone])]
 
 
+def _labelled_boxes(obj: Track) -> dict[int, Cuboid]:
+    """A labelled object's world box in every frame it has one."""
+    shapes = world_shapes(obj)
+    return {int(f): shapes.cuboids[i] for i, f in enumerate(shapes.frames.tolist())}
+
+
+def _keyed(obj: Track, boxes: dict[int, Cuboid], frames: tuple[int, int]) -> Track:
+    """The moving track a person keys at its labelled boxes of ``frames``, living between them."""
+    keys = {f: boxes[f].pose for f in frames}
+    return Track(f"keyed-{obj.track_id}", obj.label, boxes[frames[0]].size, Keyframed(keys), *frames)
+
+
 def test_a_drawn_moving_track_is_continued_where_its_keyframes_lead(
     kitti_0001: tuple[Scene, AnnotationLayer],
 ) -> None:
@@ -225,13 +237,12 @@ def test_a_drawn_moving_track_is_continued_where_its_keyframes_lead(
     continued = 0
     for obj in truth:
         frames = obj.frames()
-        boxes = dict(zip(frames, world_shapes(obj, frames).cuboids, strict=True))
+        boxes = _labelled_boxes(obj)
         if obj.label != "Car" or len(frames) < 30 or frames[0] + 29 not in boxes:
             continue
         if np.linalg.norm(boxes[frames[0] + 10].center - boxes[frames[0]].center) < 3.0:
             continue  # parked or crawling
-        keys = {f: boxes[f].pose for f in (frames[0], frames[0] + 10)}
-        track = Track(f"keyed-{obj.track_id}", "Car", boxes[frames[0]].size, Keyframed(keys), *sorted(keys))
+        track = _keyed(obj, boxes, (frames[0], frames[0] + 10))
         proposal = proposal_for(scene, track, None)
         assert proposal is not None and proposal.first.frame == frames[0]
         last = proposal.last.frame
@@ -241,7 +252,7 @@ def test_a_drawn_moving_track_is_continued_where_its_keyframes_lead(
         if proposal.last.weak:
             continued += 1
         once = dataclasses.replace(
-            track, motion=Keyframed({frames[0]: keys[frames[0]]}), last_frame=frames[0]
+            track, motion=Keyframed({frames[0]: boxes[frames[0]].pose}), last_frame=frames[0]
         )
         assert proposal_for(scene, once, None) is None
     assert continued >= 3
@@ -268,9 +279,8 @@ def test_argoverse_2_objects_are_in_lidar_range_as_far_as_its_labels_reach(sampl
     unranged = dataclasses.replace(scene, lidar=dataclasses.replace(scene.lidar, range_m=None))
     receding = 0
     for obj in scene.layer("ground_truth"):
-        frames = obj.frames()
-        boxes = dict(zip(frames, world_shapes(obj, frames).cuboids, strict=True))
-        start = frames[0]
+        boxes = _labelled_boxes(obj)
+        start = obj.first_frame
         if not all(f in boxes for f in (start, start + 10, start + 20)):
             continue
         ranges = [
@@ -280,8 +290,7 @@ def test_argoverse_2_objects_are_in_lidar_range_as_far_as_its_labels_reach(sampl
         moved = float(np.linalg.norm(boxes[start + 10].center - boxes[start].center))
         if not (90.0 < ranges[1] < ranges[2] < 180.0 and moved > 3.0):
             continue
-        keys = {f: boxes[f].pose for f in (start, start + 10)}
-        track = Track(f"keyed-{obj.track_id}", obj.label, boxes[start].size, Keyframed(keys), *sorted(keys))
+        track = _keyed(obj, boxes, (start, start + 10))
         ranged = proposal_for(scene, track, None)
         assert ranged is not None and ranged.last.frame == start + 20
         assert "lidar range" not in ranged.last.reason

@@ -109,6 +109,16 @@ def draw_track(
     return made
 
 
+def keyed_moving_track(
+    api: WebApi, scene_id: int, task: dict[str, Any], step: int, min_motion_m: float
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A moving track a person keyed on the queue's furthest-moving car (``moving_car``) at its frame F
+    and F+step, living F..F+step: (the car's layer, the car, the track)."""
+    layer, candidate, first, poses = moving_car(api, scene_id, task["id"], step, min_motion_m)
+    keyframes = {first: poses[0], first + step: poses[1]}
+    return layer, candidate, draw_track(api, scene_id, task, candidate, keyframes, (first, first + step))
+
+
 def center(pose: list[float]) -> np.ndarray:
     """The translation of a stored 3x4 row-major world pose."""
     return np.asarray(pose, dtype=np.float64).reshape(3, 4)[:, 3]

@@ -22,10 +22,9 @@ from tests.web.drawn_tracks import (
     center,
     continued_center,
     delete_track,
-    draw_track,
+    keyed_moving_track,
     keyframe_frames,
     kind_and_frame,
-    moving_car,
     proposed,
     select_in_editor,
     started_task,
@@ -59,9 +58,8 @@ def test_a_drawn_moving_track_is_offered_a_continued_life_and_a_extends_it(
 ) -> None:
     # An annotator's own task, in progress, and a moving track they keyed at F and F+10 on a moving car.
     api, scene_id, task = started_task(web_server, USER)
-    candidate_layer, candidate, first, poses = moving_car(api, scene_id, task["id"], STEP, MIN_MOTION_M)
-    keyed = first + STEP
-    made = draw_track(api, scene_id, task, candidate, {first: poses[0], keyed: poses[1]}, (first, keyed))
+    candidate_layer, candidate, made = keyed_moving_track(api, scene_id, task, STEP, MIN_MOTION_M)
+    first, keyed = track_life(made)
     track_id = str(made["id"])
 
     # Its life is proposed: the first frame stays the person's, the last goes on past F+10 (at most 10

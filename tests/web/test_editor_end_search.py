@@ -16,7 +16,13 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import WebServer
-from tests.web.drawn_tracks import delete_track, draw_track, moving_car, select_in_editor, started_task
+from tests.web.drawn_tracks import (
+    delete_track,
+    keyed_moving_track,
+    select_in_editor,
+    started_task,
+    track_life,
+)
 from tests.web.editor_support import LogIn, Shot, expect_frame, layer_track
 
 USER = "end-search-annotator"
@@ -28,11 +34,10 @@ def test_the_end_search_opens_past_a_drawn_end_first_and_the_middle_before_a_dra
     page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
 ) -> None:
     api, scene_id, task = started_task(web_server, USER)
-    _, candidate, first, poses = moving_car(api, scene_id, task["id"], STEP, MIN_MOTION_M)
-    last = first + STEP
+    _, _, made = keyed_moving_track(api, scene_id, task, STEP, MIN_MOTION_M)
+    first, last = track_life(made)
     frame_count = len(api.call("GET", f"/api/scenes/{scene_id}/frames"))
     assert first >= 2 and last < frame_count - 2, (first, last, frame_count)
-    made = draw_track(api, scene_id, task, candidate, {first: poses[0], last: poses[1]}, (first, last))
     select_in_editor(page, web_server, log_in, USER, task["id"], str(made["id"]))
     status = page.locator("[data-testid=check-status]")
 

@@ -19,9 +19,8 @@ from tests.web.drawn_tracks import (
     center,
     continued_center,
     delete_track,
-    draw_track,
+    keyed_moving_track,
     keyframe_frames,
-    moving_car,
     select_in_editor,
     started_task,
     track_life,
@@ -42,9 +41,9 @@ def test_l_extends_a_moving_track_where_its_keyframes_lead_and_undo_takes_it_bac
     # An annotator's own task, in progress, and a moving track of two keyframes 1 s apart, set through the
     # API on a moving car of the candidate layer.
     api, scene_id, task = started_task(web_server, USER)
-    candidate_layer, candidate, first, poses = moving_car(api, scene_id, task["id"], STEP, MIN_MOTION_M)
-    keyed, target = first + STEP, first + 2 * STEP
-    made = draw_track(api, scene_id, task, candidate, {first: poses[0], keyed: poses[1]}, (first, keyed))
+    candidate_layer, candidate, made = keyed_moving_track(api, scene_id, task, STEP, MIN_MOTION_M)
+    first, keyed = track_life(made)
+    target = keyed + STEP
     track_id = str(made["id"])
     c_first, c_keyed = center(made["keyframes"][str(first)]), center(made["keyframes"][str(keyed)])
     expected = continued_center(api, scene_id, made, (first, keyed, target))

@@ -93,7 +93,8 @@ def life_actions(
         if proposal is None:
             continue
         if _offered(track, proposal):
-            reasons = f"starts at {proposal.first.frame} ({proposal.first.reason}), ends at {proposal.last.frame} ({proposal.last.reason})"
+            first, last = proposal.first, proposal.last
+            reasons = f"starts at {first.frame} ({first.reason}), ends at {last.frame} ({last.reason})"
             actions.append(
                 Action.priced(
                     "accept_life",

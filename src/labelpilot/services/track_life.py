@@ -134,20 +134,15 @@ def accept_life(
     a held box would not be the box proposed); any other track's life is set (as ``set_life``).
     """
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id)
+    first = check_frame(first_frame, loaded.scene.frame_count, "first_frame")
+    last = check_frame(last_frame, loaded.scene.frame_count, "last_frame")
     track = loaded.as_track()
     row = loaded.row
-    continued = (
-        track.provenance.kind == "manual"
-        and not track.is_stationary
-        and first_frame == row.first_frame
-        and isinstance(last_frame, int)
-        and last_frame > row.last_frame
-    )
-    if continued:
-        frame = check_frame(last_frame, loaded.scene.frame_count, "last_frame")
-        values, keyframes = _extended_values(session, loaded, frame)
+    keyed = track.provenance.kind == "manual" and not track.is_stationary
+    if keyed and first == row.first_frame and last > row.last_frame:
+        values, keyframes = _extended_values(session, loaded, last)
     else:
-        values, keyframes = _life_values(loaded, first_frame, last_frame)
+        values, keyframes = _life_values(loaded, first, last)
     values["attributes"] = {**(row.attributes or {}), LIFE_ACCEPTED: True}
     return apply_edit(session, actor, "life_accepted", loaded, task, expected_version, values, keyframes)
 

@@ -64,7 +64,7 @@ export class GuidanceFlow {
         api.get(`/api/tasks/${task.id}/nudges`),
       ]);
       const shown = this.board.merge(/** @type {Nudge[]} */ (nudges));
-      this.model.setGuidance(/** @type {GuidanceAction[]} */ (guidance), shown, true);
+      this.model.setGuidance(/** @type {GuidanceAction[]} */ (guidance), shown);
     } catch (error) {
       this.model.notify(`guidance not updated: ${error instanceof Error ? error.message : error}`, 'error');
     }

@@ -345,15 +345,20 @@ export class EditorModel extends EventTarget {
   }
 
   /**
+   * The server's queue and the nudges shown with it.
    * @param {GuidanceAction[]} guidance
    * @param {Nudge[]} nudges
-   * @param {boolean} [fromServer] the server's answer (not the nudges changing on their own)
    */
-  setGuidance(guidance, nudges, fromServer = false) {
-    if (fromServer) this.guidanceLoaded = true;
+  setGuidance(guidance, nudges) {
+    this.guidanceLoaded = true;
     this.guidance = guidance;
-    this.nudges = nudges;
     if (this.guidanceIndex >= guidance.length) this.guidanceIndex = guidance.length ? 0 : -1;
+    this.setNudges(nudges);
+  }
+
+  /** @param {Nudge[]} nudges the nudges shown now (one followed or dismissed leaves) */
+  setNudges(nudges) {
+    this.nudges = nudges;
     this.emit('guidance', {});
   }
 

@@ -75,7 +75,7 @@ export class NudgeBoard {
   /** @param {Nudge} nudge */
   #remove(nudge) {
     this.#live.delete(nudgeKey(nudge));
-    this.model.setGuidance(this.model.guidance, [...this.#live.values()]);
+    this.model.setNudges([...this.#live.values()]);
   }
 
   /**
