@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from labelpilot.guidance.memo import GuidanceMemo
 from labelpilot.services import track_edits
 from labelpilot.services.errors import ForbiddenError, InvalidError, NotFoundError
-from labelpilot.services.guidance_queue import default_candidate_layers, guidance, task_nudges
+from labelpilot.services.guidance_queue import default_candidate_layers, guidance, proposed_life, task_nudges
 from labelpilot.store.tables import LayerRow, TrackRow
 from tests.services.automation_world import (
     DETECTIONS,
@@ -87,6 +88,47 @@ def test_guidance_for_a_task_never_depends_on_ground_truth(
             task_nudges(s, world.blobs, team.manager, world.task_id + 1000)
         with pytest.raises(ForbiddenError):  # abe may not read ann's task
             task_nudges(s, world.blobs, team.abe, world.task_id)
+
+
+def test_the_queue_memo_keeps_the_queue_across_requests_and_edits(
+    db_factory: sessionmaker[Session], world: World
+) -> None:
+    team, memo = world.team, GuidanceMemo()
+
+    def queue(s: Session, with_memo: GuidanceMemo | None = memo) -> list[dict[str, Any]]:
+        return guidance(s, world.blobs, team.ann, world.scene_id, task_id=world.task_id, memo=with_memo)
+
+    with db_factory.begin() as s:
+        first = queue(s)
+        cold = memo.misses
+        assert cold >= len(first) > 10 and memo.hits == 0
+        # The next request loads the scene afresh: every track's actions are found, none recomputed.
+        assert queue(s) == first and (memo.hits, memo.misses) == (cold, cold)
+        assert queue(s, None) == first
+        # The process-wide memo (the default) too.
+        default = guidance(s, world.blobs, team.ann, world.scene_id, task_id=world.task_id)
+        assert default == first == guidance(s, world.blobs, team.ann, world.scene_id, task_id=world.task_id)
+        action = next(a for a in first if a["kind"] == "confirm_moving")
+        candidate = s.get(TrackRow, int(action["track_id"]))
+        assert candidate is not None
+        confirmed = track_edits.confirm_candidate(
+            s, team.ann, candidate.id, candidate.version, keyframes=action["keyframes"], task_id=world.task_id
+        )
+        copy = str(confirmed.track["id"])
+    with db_factory.begin() as s:
+        after = queue(s)
+        assert after == queue(s, GuidanceMemo()) == queue(s, None)
+        assert after != first and action["track_id"] not in {a["track_id"] for a in after}
+        assert "accept_life" in {a["kind"] for a in after if a["track_id"] == copy}
+        assert guidance(s, world.blobs, team.ann, world.scene_id, task_id=world.task_id) == after
+        # One track's life alone: the queue's items for it, found in the memo the queue filled.
+        hits = memo.hits
+        life = proposed_life(s, world.blobs, team.ann, int(copy), task_id=world.task_id, memo=memo)
+        assert life == [
+            a for a in after if a["track_id"] == copy and a["kind"] in ("accept_life", "check_end")
+        ]
+        assert life == proposed_life(s, world.blobs, team.ann, int(copy), task_id=world.task_id, memo=None)
+        assert memo.hits == hits + 1
 
 
 def _candidate_ids(s: Session, world: World, layer: str = CANDIDATES) -> list[str]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from labelpilot.automation.classes import ClassFamily, class_family, is_known_label
 from labelpilot.automation.keyframes import suggest_for_track
@@ -33,6 +34,13 @@ from labelpilot.automation.size_priors import SizePriors
 from labelpilot.automation.stationary import MotionVerdict
 from labelpilot.guidance.actions import Action
 from labelpilot.guidance.costs import confirm_moving_price, confirm_stationary_price, reject_price
+from labelpilot.guidance.memo import (
+    GuidanceMemo,
+    priors_fingerprint,
+    scene_fingerprint,
+    track_fingerprint,
+    verdict_fingerprint,
+)
 from labelpilot.scenes import Scene
 from labelpilot.tracks import Keyframed, Track
 
@@ -193,6 +201,28 @@ def candidate_actions(
     verdicts: Mapping[str, MotionVerdict],
     priors: SizePriors,
     settings: CandidateSettings = DEFAULT_CANDIDATE_SETTINGS,
+    memo: GuidanceMemo | None = None,
 ) -> list[Action]:
-    """One action per track of ``tracks`` (pending candidates of ``layer``), in their order."""
-    return [candidate_action(scene, layer, t, verdicts[t.track_id], priors, settings) for t in tracks]
+    """One action per track of ``tracks`` (pending candidates of ``layer``), in their order.
+
+    With a ``memo``, a candidate's action is computed only when the candidate, its verdict, the scene's
+    frames and sensors, the priors or the settings changed since it was last computed.
+    """
+    if memo is None:
+        return [candidate_action(scene, layer, t, verdicts[t.track_id], priors, settings) for t in tracks]
+    scene_key, priors_key = scene_fingerprint(scene), priors_fingerprint(priors)
+    actions: list[Action] = []
+    for track in tracks:
+        verdict = verdicts[track.track_id]
+        key = (
+            "candidate_action",
+            scene_key,
+            track_fingerprint(track),
+            layer,
+            verdict_fingerprint(verdict),
+            priors_key,
+            settings,
+        )
+        compute = partial(candidate_action, scene, layer, track, verdict, priors, settings)
+        actions.append(memo.get_or_compute(key, compute))
+    return actions

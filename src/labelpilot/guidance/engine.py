@@ -17,6 +17,10 @@ lidar. It never reads ``ground_truth`` and refuses to be pointed at it.
    (``guidance.review_actions``).
 4. Everything is priced with the effort model (``guidance.costs``) and ranked by
    ``saves_seconds / cost_seconds``, ties in a fixed order.
+
+Given a ``memo`` (``guidance.memo``), the per-track parts of steps 2 and 3 (a candidate's action, a
+confirmed track's ``measure``, ``accept_life`` and ``check_end`` actions) are looked up by the content
+they are computed from and computed only where that changed: the queue is the same as without one.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from labelpilot.guidance.candidate_actions import (
 )
 from labelpilot.guidance.coverage import uncovered
 from labelpilot.guidance.life_actions import life_actions
+from labelpilot.guidance.memo import GuidanceMemo
 from labelpilot.guidance.review_actions import flag_actions, measure_actions, missed_actions
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Track, TrackStatus
@@ -91,6 +96,7 @@ def pending_candidate_actions(
     priors: SizePriors | None = None,
     settings: CandidateSettings = DEFAULT_CANDIDATE_SETTINGS,
     association: AssociationParams = DEFAULT_PARAMS,
+    memo: GuidanceMemo | None = None,
 ) -> list[Action]:
     """Steps 1 and 2 of the module doc: one action per pending, not yet covered candidate."""
     prior = priors or SizePriors.builtin()
@@ -104,7 +110,7 @@ def pending_candidate_actions(
             continue
         # The whole layer is classified: its typical noise sets the floor for its short tracks.
         verdicts = classify_layer(scene, source)
-        actions.extend(candidate_actions(scene, source.name, kept, verdicts, prior, settings))
+        actions.extend(candidate_actions(scene, source.name, kept, verdicts, prior, settings, memo))
         covering.extend(kept)
     return actions
 
@@ -121,6 +127,7 @@ def next_best_actions(
     settings: CandidateSettings = DEFAULT_CANDIDATE_SETTINGS,
     association: AssociationParams = DEFAULT_PARAMS,
     missed_frames: Sequence[int] | None = None,
+    memo: GuidanceMemo | None = None,
 ) -> list[Action]:
     """The guidance queue for ``work_layer`` (it may not exist yet) given ``candidate_layers``.
 
@@ -129,7 +136,8 @@ def next_best_actions(
     detections become candidate tracks (``build_candidates``; e.g. a lower ``birth_confidence`` for a
     source whose scores are plausibilities rather than probabilities). ``missed_frames`` limits the
     search for missed objects to those frames (default: every frame; each costs a ground estimate
-    and a clustering of its sweep). See the module doc.
+    and a clustering of its sweep). A ``memo`` keeps per-track results between calls. See the module
+    doc.
     """
     _refuse_ground_truth(work_layer, candidate_layers)
     if limit is not None and limit < 0:
@@ -137,11 +145,18 @@ def next_best_actions(
     work = scene.layers.get(work_layer) or AnnotationLayer(work_layer)
     prior = priors or SizePriors.builtin()
     actions = pending_candidate_actions(
-        scene, work, candidate_layers, sweeps=sweeps, priors=prior, settings=settings, association=association
+        scene,
+        work,
+        candidate_layers,
+        sweeps=sweeps,
+        priors=prior,
+        settings=settings,
+        association=association,
+        memo=memo,
     )
     confirmed = [t for t in work if t.status is TrackStatus.CONFIRMED]
-    actions.extend(measure_actions(scene, work.name, confirmed, sweeps, measured_track_ids))
-    actions.extend(life_actions(scene, work.name, confirmed, sweeps))
+    actions.extend(measure_actions(scene, work.name, confirmed, sweeps, measured_track_ids, memo))
+    actions.extend(life_actions(scene, work.name, confirmed, sweeps, memo=memo))
     auto_layers = [scene.layer(name) for name in candidate_layers]
     actions.extend(flag_actions(scene, work.name, confirmed, auto_layers, sweeps, prior))
     if sweeps is not None:

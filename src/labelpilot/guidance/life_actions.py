@@ -26,6 +26,7 @@ long-lived object is taken a stretch at a time, each ending in a look where the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from labelpilot.automation.life_evidence import (
     DEFAULT_LIFE_SETTINGS,
@@ -39,6 +40,7 @@ from labelpilot.automation.life_evidence import (
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.guidance.actions import Action
 from labelpilot.guidance.costs import accept_life_price, check_end_price
+from labelpilot.guidance.memo import GuidanceMemo, scene_fingerprint, sweeps_kind, track_fingerprint
 from labelpilot.scenes import Scene
 from labelpilot.tracks import Keyframed, Track
 
@@ -79,49 +81,68 @@ def _offered(track: Track, proposal: LifeProposal) -> bool:
     return track.attributes.get(LIFE_ACCEPTED) is not True
 
 
+def _track_life_actions(
+    scene: Scene, layer: str, track: Track, sweeps: SweepSource | None, settings: LifeSettings
+) -> tuple[Action, ...]:
+    """``accept_life`` and ``check_end`` actions for one confirmed track of ``layer``."""
+    proposal = proposal_for(scene, track, sweeps, settings)
+    if proposal is None:
+        return ()
+    actions: list[Action] = []
+    if _offered(track, proposal):
+        first, last = proposal.first, proposal.last
+        reasons = f"starts at {first.frame} ({first.reason}), ends at {last.frame} ({last.reason})"
+        actions.append(
+            Action.priced(
+                "accept_life",
+                accept_life_price(),
+                reason=f"{track.label}: proposed life {reasons}",
+                track_id=track.track_id,
+                frame=proposal.last.frame,
+                layer=layer,
+                life=proposal.frames,
+            )
+        )
+    names: tuple[EndName, EndName] = ("first", "last")
+    for name in names:
+        end = proposal.end(name)
+        checked = track.attributes.get(LIFE_CHECKED[name])
+        if not end.weak or (isinstance(checked, int) and checked == end.frame):
+            continue
+        actions.append(
+            Action.priced(
+                "check_end",
+                check_end_price(),
+                reason=f"{track.label}: is the {name} frame {end.frame} right? {end.reason}",
+                track_id=track.track_id,
+                frame=end.frame,
+                view="side",
+                layer=layer,
+                life=proposal.frames,
+            )
+        )
+    return tuple(actions)
+
+
 def life_actions(
     scene: Scene,
     layer: str,
     tracks: Sequence[Track],
     sweeps: SweepSource | None = None,
     settings: LifeSettings = DEFAULT_LIFE_SETTINGS,
+    memo: GuidanceMemo | None = None,
 ) -> list[Action]:
-    """``accept_life`` and ``check_end`` actions for ``tracks`` (confirmed tracks of ``layer``)."""
+    """``accept_life`` and ``check_end`` actions for ``tracks`` (confirmed tracks of ``layer``).
+
+    With a ``memo``, a track's actions are computed only when the track, the scene's frames and
+    sensors, whether (and which kind of) sweeps are given or the settings changed.
+    """
+    if memo is None:
+        return [a for track in tracks for a in _track_life_actions(scene, layer, track, sweeps, settings)]
+    scene_key, sweeps_key = scene_fingerprint(scene), sweeps_kind(sweeps)
     actions: list[Action] = []
     for track in tracks:
-        proposal = proposal_for(scene, track, sweeps, settings)
-        if proposal is None:
-            continue
-        if _offered(track, proposal):
-            first, last = proposal.first, proposal.last
-            reasons = f"starts at {first.frame} ({first.reason}), ends at {last.frame} ({last.reason})"
-            actions.append(
-                Action.priced(
-                    "accept_life",
-                    accept_life_price(),
-                    reason=f"{track.label}: proposed life {reasons}",
-                    track_id=track.track_id,
-                    frame=proposal.last.frame,
-                    layer=layer,
-                    life=proposal.frames,
-                )
-            )
-        names: tuple[EndName, EndName] = ("first", "last")
-        for name in names:
-            end = proposal.end(name)
-            checked = track.attributes.get(LIFE_CHECKED[name])
-            if not end.weak or (isinstance(checked, int) and checked == end.frame):
-                continue
-            actions.append(
-                Action.priced(
-                    "check_end",
-                    check_end_price(),
-                    reason=f"{track.label}: is the {name} frame {end.frame} right? {end.reason}",
-                    track_id=track.track_id,
-                    frame=end.frame,
-                    view="side",
-                    layer=layer,
-                    life=proposal.frames,
-                )
-            )
+        key = ("life_actions", scene_key, track_fingerprint(track), layer, sweeps_key, settings)
+        compute = partial(_track_life_actions, scene, layer, track, sweeps, settings)
+        actions.extend(memo.get_or_compute(key, compute))
     return actions

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence, Set
+from functools import partial
 
 from labelpilot.automation.flags import Flag, missed_object_flags, track_flags
 from labelpilot.automation.measurement_view import MeasurementView, measurement_views
@@ -20,6 +21,7 @@ from labelpilot.automation.size_priors import SizePriors
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.guidance.actions import Action
 from labelpilot.guidance.costs import look_at_missed_price, measure_price, review_flag_price
+from labelpilot.guidance.memo import GuidanceMemo, scene_fingerprint, sweeps_kind, track_fingerprint
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Keyframed, Track
 
@@ -39,41 +41,56 @@ def _nearby_groups(views: Sequence[MeasurementView], frames: int) -> list[list[M
     return groups
 
 
+def _track_measure_actions(
+    scene: Scene, layer: str, track: Track, sweeps: SweepSource | None
+) -> tuple[Action, ...]:
+    """The ``measure`` actions of one track of ``layer`` that has a shape (see ``measure_actions``)."""
+    keyed = sorted(track.motion.keyframes) if isinstance(track.motion, Keyframed) else []
+    views = list(measurement_views(scene, track, sweeps).values())
+    actions: list[Action] = []
+    for group in _nearby_groups(views, SAME_VIEW_FRAMES):
+        best = max(group, key=lambda v: (v.score, -v.frame))
+        if any(abs(k - best.frame) <= SAME_VIEW_FRAMES for k in keyed):
+            # A keyframe is a box a person placed or accepted with the same close-ups in view.
+            continue
+        dimensions = [v.dimension for v in sorted(group, key=lambda v: _DIMENSION_ORDER[v.dimension])]
+        actions.append(
+            Action.priced(
+                "measure",
+                measure_price(len(dimensions)),
+                reason=f"measure the {' and '.join(dimensions)} of {track.label} here: {best.reason}",
+                track_id=track.track_id,
+                frame=best.frame,
+                view=best.side,
+                layer=layer,
+            )
+        )
+    return tuple(actions)
+
+
 def measure_actions(
     scene: Scene,
     layer: str,
     tracks: Sequence[Track],
     sweeps: SweepSource | None = None,
     measured: Set[str] = frozenset(),
+    memo: GuidanceMemo | None = None,
 ) -> list[Action]:
     """Where to measure each track of ``tracks`` (of ``layer``) whose id is not in ``measured``.
 
     Views a few frames apart (``SAME_VIEW_FRAMES``) look the same: they make one action, opened at
-    the best scoring of them, since the close-up views (top, side, back) are shown together.
+    the best scoring of them, since the close-up views (top, side, back) are shown together. With a
+    ``memo``, a track's actions are computed only when the track, the scene's frames and sensors or
+    whether (and which kind of) sweeps are given changed.
     """
+    to_measure = [t for t in tracks if t.track_id not in measured and t.frames()]
+    if memo is None:
+        return [a for track in to_measure for a in _track_measure_actions(scene, layer, track, sweeps)]
+    scene_key, sweeps_key = scene_fingerprint(scene), sweeps_kind(sweeps)
     actions: list[Action] = []
-    for track in tracks:
-        if track.track_id in measured or not track.frames():
-            continue
-        keyed = sorted(track.motion.keyframes) if isinstance(track.motion, Keyframed) else []
-        views = list(measurement_views(scene, track, sweeps).values())
-        for group in _nearby_groups(views, SAME_VIEW_FRAMES):
-            best = max(group, key=lambda v: (v.score, -v.frame))
-            if any(abs(k - best.frame) <= SAME_VIEW_FRAMES for k in keyed):
-                # A keyframe is a box a person placed or accepted with the same close-ups in view.
-                continue
-            dimensions = [v.dimension for v in sorted(group, key=lambda v: _DIMENSION_ORDER[v.dimension])]
-            actions.append(
-                Action.priced(
-                    "measure",
-                    measure_price(len(dimensions)),
-                    reason=f"measure the {' and '.join(dimensions)} of {track.label} here: {best.reason}",
-                    track_id=track.track_id,
-                    frame=best.frame,
-                    view=best.side,
-                    layer=layer,
-                )
-            )
+    for track in to_measure:
+        key = ("measure_actions", scene_key, track_fingerprint(track), layer, sweeps_key)
+        actions.extend(memo.get_or_compute(key, partial(_track_measure_actions, scene, layer, track, sweeps)))
     return actions
 
 

@@ -8,6 +8,10 @@ work layer and the candidate layers it is given, nudges the task's layer and its
 The editor records the nudges it shows and the ones the person dismisses as task events
 (``task_events``, payload ``{"nudge_kind", "track_id"}``): a shown nudge is silenced until its
 track's situation changes (``guidance.nudges``), a dismissed one for the rest of the task.
+
+The queue is asked for after every decision, and a decision changes one track: ``guidance``,
+``candidate_guidance`` and ``proposed_life`` share one process-wide ``GuidanceMemo`` (``QUEUE_MEMO``)
+of per-track results, keyed by content, so that the tracks nothing changed are not computed again.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from labelpilot.automation.candidates import CANDIDATE_PREFIX
 from labelpilot.guidance.actions import ranked
 from labelpilot.guidance.engine import next_best_actions, pending_candidate_actions
 from labelpilot.guidance.life_actions import life_actions
+from labelpilot.guidance.memo import GuidanceMemo
 from labelpilot.guidance.nudges import NUDGE_SHOWN, TaskEvent, nudges
 from labelpilot.scenes import Scene
 from labelpilot.services import tasks
@@ -41,6 +46,8 @@ DEFAULT_WORK_LAYER = "work"
 MAX_ACTIONS = 1000
 """The most actions one request may ask for (a scene rarely has more than a few hundred)."""
 NUDGE_DISMISSED = "nudge_dismissed"
+QUEUE_MEMO = GuidanceMemo()
+"""Per-track guidance results of every scene this process served (bounded; see ``guidance.memo``)."""
 
 
 def _sweeps(blobs: BlobStore, scene: Scene) -> BlobSweeps | None:
@@ -121,12 +128,14 @@ def guidance(
     work_layer: str | None = None,
     candidate_layers: Sequence[str] | None = None,
     limit: int | None = None,
+    memo: GuidanceMemo | None = QUEUE_MEMO,
 ) -> list[dict[str, Any]]:
     """The next best actions on the scene, best first (``Action.to_json``), for anyone who sees it.
 
     ``work_layer`` defaults to the task's layer (else ``work``); ``candidate_layers`` to
     ``default_candidate_layers`` of the scene. A ``task_id`` must name a task on this scene the
-    caller may see. Tracks in ``measured_track_ids`` get no ``measure`` action.
+    caller may see. Tracks in ``measured_track_ids`` get no ``measure`` action. ``memo`` keeps
+    per-track results between requests (None: compute everything).
     """
     scene, work, candidates = _queue_scene(session, actor, scene_id, task_id, work_layer, candidate_layers)
     if limit is not None and not 1 <= limit <= MAX_ACTIONS:
@@ -138,23 +147,38 @@ def guidance(
         sweeps=_sweeps(blobs, scene),
         limit=limit,
         measured_track_ids=measured_track_ids(session, scene_id, task_id),
+        memo=memo,
     )
     return [action.to_json() for action in actions]
 
 
 def candidate_guidance(
-    session: Session, blobs: BlobStore, actor: Actor, scene_id: int, *, task_id: int | None = None
+    session: Session,
+    blobs: BlobStore,
+    actor: Actor,
+    scene_id: int,
+    *,
+    task_id: int | None = None,
+    memo: GuidanceMemo | None = QUEUE_MEMO,
 ) -> list[dict[str, Any]]:
     """The queue's items for pending candidates only, in the queue's order (``guidance`` without the
     items for confirmed tracks and missed objects, which cost most of its time)."""
     scene, work, candidates = _queue_scene(session, actor, scene_id, task_id, None, None)
     work_layer = scene.layers.get(work) or AnnotationLayer(work)
-    actions = pending_candidate_actions(scene, work_layer, candidates, sweeps=_sweeps(blobs, scene))
+    actions = pending_candidate_actions(
+        scene, work_layer, candidates, sweeps=_sweeps(blobs, scene), memo=memo
+    )
     return [action.to_json() for action in ranked(actions)]
 
 
 def proposed_life(
-    session: Session, blobs: BlobStore, actor: Actor, track_id: int, *, task_id: int | None = None
+    session: Session,
+    blobs: BlobStore,
+    actor: Actor,
+    track_id: int,
+    *,
+    task_id: int | None = None,
+    memo: GuidanceMemo | None = QUEUE_MEMO,
 ) -> list[dict[str, Any]]:
     """The queue's items about one track's life (``accept_life``, ``check_end``; ``Action.to_json``),
     for anyone who sees its scene, without computing the whole queue or reading the rest of its layer
@@ -169,7 +193,8 @@ def proposed_life(
     if loaded.row.deleted:
         return []
     scene = scene_from_rows(session, scene_row, [])
-    return [a.to_json() for a in life_actions(scene, layer, [loaded.as_track()], _sweeps(blobs, scene))]
+    actions = life_actions(scene, layer, [loaded.as_track()], _sweeps(blobs, scene), memo=memo)
+    return [a.to_json() for a in actions]
 
 
 def _task_event(row: EventRow) -> TaskEvent:
