@@ -197,3 +197,19 @@ def test_a_drawn_parked_car_is_carried_to_the_scene_end_with_one_key(
         4 * SCAN + 3 * NEXT + DRAW + SELECT + INSPECT + mark + ACCEPT + NEXT + INSPECT + SUBMIT
     )
     assert guided.figures.seconds_by_action["select"] == pytest.approx(SELECT)
+
+
+def test_a_candidate_seen_before_its_object_is_labelled_is_trimmed_by_one_end_search(
+    db_factory: sessionmaker[Session], tmp_path: Path, sample_dir: Path
+) -> None:
+    # A car coming toward the ego, labelled only from frame 12 on, while the tracker follows it from
+    # frame 0. Confirmed where it is best seen (near, at the end), the first suggested keyframe (0)
+    # shows no car: the end search (e, from inside the life) bisects between 0 and the frame seen, and
+    # the life starts at 12 in one edit; no frame before it is cut out one at a time and no end is
+    # looked at again.
+    coming = [Box(f, x=2.0, z=25.0 - 0.5 * f, rotation_y=1.5708) for f in range(30)]
+    root = write_sequence(tmp_path / "late", sample_dir, {0: coming[12:]}, tracker={7: coming})
+    guided = run(db_factory, tmp_path, root, ["guided"], "auto:handmade")["guided"]
+    counts = guided.evaluation.overall
+    assert (counts.gt_shapes, counts.delivered_shapes, counts.passing_shapes) == (18, 18, 18)
+    assert guided.figures.seconds_by_action["reject"] == pytest.approx(K)  # the one e

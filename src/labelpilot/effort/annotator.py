@@ -22,6 +22,7 @@ from labelpilot.effort.oracle import Oracle, Verdict, correction_action
 from labelpilot.effort.sensor_frame import sensor_frame_poses
 from labelpilot.geometry import Cuboid, Pose
 from labelpilot.guidance.checks import CheckLimits, Judged, next_check, supported_frames
+from labelpilot.guidance.end_search import EndSearch, closed_life, narrow, probe, seen_frames, start_search
 from labelpilot.tracks import Keyframed, Stationary, Track, world_shapes
 
 InterpolationMode = Literal["world", "sensor"]
@@ -217,24 +218,27 @@ class Annotator:
         return self.set_life(track_id, min(track.first_frame, frame), max(track.last_frame, frame))
 
     # -- finding an object's life ------------------------------------------------------------------------
-    def find_boundary(self, object_id: str, present: int, absent: int, *, from_end: bool = False) -> int:
-        """The frame next to ``absent`` where the object still is, by bisection between a frame where
-        it is (``present``) and one where it is not (``absent``); each probe is a jump and a look.
-        ``from_end``: ``present`` is an end of the track's life, searched from outside it where that end
-        is the evidence's (a detection, a proposal, a look), not where a person first found the object:
-        LabelPilot's end search (the editor's ``e``) opens the frame just past it first, since tracks
-        mostly end where their evidence does; then the middle."""
-        step = 1 if absent > present else -1
-        probe = present + step if from_end and self.keys else None
-        while abs(absent - present) > 1:
-            middle = (present + absent) // 2 if probe is None else probe
-            probe = None
-            self.open_frame(middle, object_id)  # the end search opens it by key
-            if self.oracle.look_for(object_id, middle):
-                present = middle
-            else:
-                absent = middle
-        return present
+    def search_end(self, object_id: str, search: EndSearch) -> EndSearch:
+        """Walk an end search (``guidance.end_search``, the editor's ``e``) to its close: each probe is
+        opened (by key with LabelPilot's end search, else a jump) and looked at. Without LabelPilot's
+        keys the person bisects from the start."""
+        if not self.keys:
+            search = dataclasses.replace(search, past_end=False)
+        while (frame := probe(search)) is not None:
+            self.open_frame(frame, object_id)
+            search = narrow(search, frame, self.oracle.look_for(object_id, frame))
+        return search
+
+    def search_from(self, track_id: str, object_id: str, frame: int) -> None:
+        """Search where the track's life really ends (starts) from ``frame``, where the object is gone,
+        and set the life there in one edit."""
+        track = self.editor.track(track_id)
+        search = start_search(track, self.judged(track_id), frame)
+        if search is None:
+            raise ValueError(f"track {track_id} has no frame to search its end from")
+        life = closed_life(track, self.search_end(object_id, search))
+        if life != (track.first_frame, track.last_frame):
+            self.set_life(track_id, *life)
 
     # -- checking an interpolated track ------------------------------------------------------------------
     def check_frame(self, track_id: str, frame: int) -> None:
@@ -251,26 +255,26 @@ class Annotator:
         else:
             self.keep(track_id, frame)
 
-    def check_end(self, track_id: str, end: int) -> None:
-        """Check the first or last frame of a track; where the object is not there, find by bisection
-        where it really starts (ends), between the end and the nearest frame found right, and trim the
-        life there in one go."""
+    def check_end(self, track_id: str, frame: int) -> None:
+        """Look at a frame of a track where its life may end: its first or last frame, or a suggested
+        keyframe beyond every frame where the object was seen so far. Where the object is not there,
+        the life starts (ends) between this frame and the nearest frame it was seen at: the end search
+        from here (``guidance.end_search``, the editor's ``e``) finds where and sets the life in one
+        edit. Where it is not there between frames it was seen at, it is hidden: the frame is cut out."""
         object_id = self.owner.get(track_id)
-        self.goto(end, object_id)
-        verdict = self.inspect(track_id, end)
+        self.goto(frame, object_id)
+        verdict = self.inspect(track_id, frame)
         if verdict.present:
-            self.fix(track_id, end, verdict) if not verdict.passes else self.keep(track_id, end)
+            self.fix(track_id, frame, verdict) if not verdict.passes else self.keep(track_id, frame)
             return
         track = self.editor.track(track_id)
-        right = sorted(self.made_right(track_id) & set(track.frames()))
-        if object_id is None or not right:
-            self.mark_absent(track_id, end)
+        seen = seen_frames(track, self.judged(track_id))
+        hidden = any(f < frame for f in seen) and any(f > frame for f in seen)
+        if object_id is None or not seen or hidden:
+            self.mark_absent(track_id, frame)
             return
-        inner = right[0] if end == track.first_frame else right[-1]
-        self.ledger.charge("reject", object_id)
-        edge = self.find_boundary(object_id, inner, end)
-        first, last = (edge, track.last_frame) if end == track.first_frame else (track.first_frame, edge)
-        self.set_life(track_id, first, last)
+        self.ledger.charge("reject", object_id)  # e: the object is gone here
+        self.search_from(track_id, object_id, frame)
 
     def accept_life(self, track_id: str, first: int, last: int, weak: set[int]) -> None:
         """Accept the tool's proposed life with one key (the editor continues a moving track the

@@ -99,15 +99,8 @@ def _search_ends(ann: Annotator, frame: int, previous: int | None, following: in
             continue  # the annotator took this end from the tool's evidence
         if starts_before_next and ann.is_accepted_end(track.track_id, track.first_frame):
             continue
-        if ended_since:
-            last = ann.find_boundary(object_id, track.last_frame, frame, from_end=True)
-            if last > track.last_frame:
-                ann.set_life(track.track_id, track.first_frame, last)
-        elif starts_before_next:
-            drawn = track.provenance.kind == "manual"  # where a person first found it: no evidence
-            first = ann.find_boundary(object_id, track.first_frame, frame, from_end=not drawn)
-            if first < track.first_frame:
-                ann.set_life(track.track_id, first, track.last_frame)
+        if ended_since or starts_before_next:
+            ann.search_from(track.track_id, object_id, frame)
 
 
 def sweep(ann: Annotator, policy: SweepPolicy) -> None:
@@ -126,7 +119,5 @@ def sweep(ann: Annotator, policy: SweepPolicy) -> None:
             track_id = ann.draw(object_id, frame)
             if previous is not None:
                 # Not reported by the previous scan, so absent there: its life starts in between.
-                first = ann.find_boundary(object_id, frame, previous)
-                if first < frame:
-                    ann.set_life(track_id, first, frame)
+                ann.search_from(track_id, object_id, previous)
         _search_ends(ann, frame, previous, following)

@@ -13,7 +13,9 @@
   with one key (alt+x, without a look); then the guidance queue's other candidates (auto labels) are
   confirmed, marked stationary or rejected (a candidate that a track confirmed meanwhile already
   covers has left the queue, as in the editor, and costs nothing), corrected at the suggested frames
-  (a stationary candidate in the stationary review, judged by the one world box confirming it gives);
+  (a stationary candidate in the stationary review, judged by the one world box confirming it gives;
+  where a suggested keyframe shows the object not there yet, or gone, the end search from there finds
+  where its life really starts or ends);
   then each confirmed track's life proposed from the evidence (``automation.life_evidence``) is
   accepted with one key, and only the ends the evidence leaves weak are looked at (each opened by the
   queue); the annotator searches for none of the accepted ends, which are delivered as they are. Then
@@ -182,7 +184,7 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
         if not ann.editor.track(track.track_id).has_shape(keyframe):
             continue
         ann.open_item(keyframe, object_id)  # the next suggested keyframe, by key
-        ann.check_frame(track.track_id, keyframe)
+        ann.check_end(track.track_id, keyframe)
 
 
 def _settle_lives(ann: Annotator) -> None:
