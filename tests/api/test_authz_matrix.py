@@ -15,7 +15,8 @@ scene_access.py, tasks.py, track_edit_store.py), written once below as rules:
 - Only the assignee records the editor's events of a task (nudges shown, heartbeats, ...).
 - Reviewers, managers and admins edit any layer but ground_truth without a task; an annotator edits
   only within their task in progress (and confirms, rejects or reopens its scene's candidates); a coach
-  does not edit. Whoever sees a scene may ask the check key which frame of one of its tracks to look at.
+  does not edit. Whoever sees a scene may ask the check key which frame of one of its tracks to look at,
+  and the end search where one's life ends.
 - ground_truth is read-only for everyone but administrators.
 - Managers and admins run automation on a scene and estimate or switch its ego poses (others who see it
   get 403); whoever sees a scene sees its guidance (a track's proposed life too), its stationary review and its
@@ -289,6 +290,13 @@ ROWS: list[Row] = [
         "POST", TRACK + "/next-check", SCENE_READERS,
         lambda w: Req(
             "POST", f"/api/tracks/{w.work_track()}/next-check", {"task_id": w.ann_task, "looked": [0], "right": [0]}
+        ),
+    ),
+    # the end search reads a track too (frame 2 is just past the life 0..1: the search closes at once)
+    Row(
+        "POST", TRACK + "/end-search", SCENE_READERS,
+        lambda w: Req(
+            "POST", f"/api/tracks/{w.work_track(last_frame=1)}/end-search", {"task_id": w.ann_task, "frame": 2}
         ),
     ),
     Row(

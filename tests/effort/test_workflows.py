@@ -109,9 +109,9 @@ def test_guided_accepts_a_life_the_evidence_supports_with_one_key(
     by_action = guided.figures.seconds_by_action
     assert guided.evaluation.overall.passing_shapes == 30 and guided.evaluation.failing == []
     assert by_action["accept"] == pytest.approx(ACCEPT)
-    # Two looks: the candidate's one world box in the stationary review, the measurement view; none at
-    # the life's ends.
-    assert by_action["inspect"] == pytest.approx(2 * INSPECT)
+    # One look: the candidate's one world box in the stationary review, at its best view (so no
+    # measurement view is offered after it); none at the life's ends.
+    assert by_action["inspect"] == pytest.approx(INSPECT)
     assert "reject" not in by_action
 
 

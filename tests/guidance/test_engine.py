@@ -35,7 +35,7 @@ from labelpilot.formats import read_scene
 from labelpilot.guidance.actions import KEYS, Action
 from labelpilot.guidance.candidate_actions import DEFAULT_CANDIDATE_SETTINGS, detection_count
 from labelpilot.guidance.engine import is_detection_layer, next_best_actions
-from labelpilot.guidance.review_actions import SAME_VIEW_FRAMES
+from labelpilot.guidance.review_actions import JUDGED_FRAME, SAME_VIEW_FRAMES
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Keyframed, Provenance, Track, TrackStatus, as_stationary
 from tests.automation.stationary_evaluation import KITTI_MAX_DRIFT, matched_truth
@@ -236,6 +236,42 @@ def test_confirmed_work_tracks_cover_their_candidates_and_get_measured(sample_di
     )
     assert not [a for a in quiet if a.kind == "measure"]
     assert [a for a in quiet if a.kind != "measure"] == [a for a in actions if a.kind != "measure"]
+
+
+def test_a_box_judged_at_its_best_view_needs_no_measuring(sample_dir: Path) -> None:
+    # Stationary candidates confirmed as one world box (no keyframes: every measurement view would be
+    # offered), each with the frame where the person judged it: where that is the frame the queue
+    # opened the candidate at (its best view), no measure item; judged far from it, the items stay.
+    run = _kitti(sample_dir, "0000")
+    confirms = [a for a in run.actions if a.kind == "confirm_stationary"][:6]
+    assert len(confirms) >= 3
+
+    def confirmed(judged: dict[str, int]) -> list[Action]:
+        work = [
+            dataclasses.replace(
+                _confirmed_copy(as_stationary(run.candidates.track(a.track_id or "")), str(i + 1), "auto"),
+                attributes={JUDGED_FRAME: judged[a.track_id or ""]} if a.track_id in judged else {},
+            )
+            for i, a in enumerate(confirms)
+        ]
+        layers = {"auto:pointrcnn": run.scene.layer("auto:pointrcnn"), "work": AnnotationLayer("work", work)}
+        scene = Scene(run.scene.name, run.scene.frames, layers=layers)
+        return [a for a in next_best_actions(scene, "work", ["auto:pointrcnn"]) if a.kind == "measure"]
+
+    unjudged = confirmed({})
+    assert {a.track_id for a in unjudged} == {str(i + 1) for i in range(len(confirms))}
+    at_best = {a.track_id or "": a.frame for a in confirms}
+    assert confirmed(at_best) == []
+    elsewhere = {}
+    for action in confirms:
+        track = run.candidates.track(action.track_id or "")
+        far = max(track.frames(), key=lambda f: abs(f - action.frame))
+        if abs(far - action.frame) > SAME_VIEW_FRAMES:
+            elsewhere[action.track_id or ""] = far
+    assert elsewhere
+    still_measured = {a.track_id for a in confirmed(elsewhere)}
+    ids = {a.track_id: str(i + 1) for i, a in enumerate(confirms)}
+    assert {ids[t] for t in elsewhere} <= still_measured
 
 
 def test_decided_candidates_and_tracker_layers(sample_dir: Path) -> None:

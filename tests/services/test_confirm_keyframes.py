@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from labelpilot.automation.keyframes import suggest_for_track
+from labelpilot.guidance.review_actions import JUDGED_FRAME
 from labelpilot.services import track_edits
 from labelpilot.services.errors import InvalidError
 from labelpilot.tracks import world_shapes
@@ -68,3 +69,25 @@ def test_confirm_refuses_keyframes_where_the_candidate_has_no_shape(
                 )
             assert refused.value.field == "keyframes"
         assert stored_json(s, candidate_id)["status"] == "candidate"
+
+
+def test_confirm_keeps_the_frame_where_the_box_was_judged(
+    db_factory: sessionmaker[Session], edit_scene: EditScene
+) -> None:
+    key = longest_candidate()
+    domain = kitti_scene().layers[TRACKER_LAYER].track(key)
+    candidate_id = edit_scene.stored.track_ids[(TRACKER_LAYER, key)]
+    judged = domain.frames()[len(domain.frames()) // 2]
+    with db_factory.begin() as s:
+        for bad in (domain.last_frame + 1, "3", True):
+            with pytest.raises(InvalidError) as refused:
+                track_edits.confirm_candidate(
+                    s, edit_scene.team.ann, candidate_id, 1, judged_frame=bad, task_id=edit_scene.task_id
+                )
+            assert refused.value.field == "judged_frame"
+        assert stored_json(s, candidate_id)["status"] == "candidate"
+        result = track_edits.confirm_candidate(
+            s, edit_scene.team.ann, candidate_id, 1, judged_frame=judged, task_id=edit_scene.task_id
+        )
+        assert stored_json(s, result.track["id"]) == result.track
+    assert result.track["attributes"][JUDGED_FRAME] == judged

@@ -8,6 +8,7 @@ KITTI timestamps as the format reader gives them, the track's own detections), n
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from labelpilot.services import track_edits
 from labelpilot.services.codec import StoredKeyframe, track_from_rows
 from labelpilot.services.errors import InvalidError, NotFoundError
 from labelpilot.services.scene_browse import scene_frame_period_s
-from labelpilot.services.track_checks import next_track_check
+from labelpilot.services.track_checks import NO_FRAME_TO_SEARCH_FROM, end_search_step, next_track_check
 from labelpilot.services.track_edit_store import load_track
 from labelpilot.store.tables import LayerRow, TrackRow
 from labelpilot.tracks import Track
@@ -191,6 +192,147 @@ def test_where_its_detections_agree_a_stretch_may_stay_unseen_longer(
     assert f"at most {limits.max_moving}" in answer["reason"]
 
 
+def _search(
+    db_factory: sessionmaker[Session],
+    world: World,
+    track: Track,
+    frame: Any,
+    *,
+    search: Any = None,
+    here: Any = None,
+    looked: Iterable[int] = (),
+    right: Iterable[int] = (),
+) -> dict[str, Any]:
+    with db_factory.begin() as s:
+        return end_search_step(
+            s,
+            world.team.ann,
+            int(track.track_id),
+            frame=frame,
+            looked=sorted(set(looked)),
+            right=sorted(set(right)),
+            search=search,
+            here=here,
+            task_id=world.task_id,
+        )
+
+
+def _answer_to_the_close(
+    db_factory: sessionmaker[Session], world: World, track: Track, step: dict[str, Any], seen: range
+) -> tuple[dict[str, Any], int]:
+    """Answer each frame the search opens as a person who sees the object in ``seen`` frames only: the
+    last step, and how many answers it took."""
+    answers = 0
+    while step["frame"] is not None:
+        assert step["life"] is None and answers < 64
+        frame = step["frame"]
+        step = _search(db_factory, world, track, frame, search=step["search"], here=frame in seen)
+        answers += 1
+    return step, answers
+
+
+def _frame_count_and_version(db_factory: sessionmaker[Session], track: Track) -> tuple[int, int]:
+    with db_factory.begin() as s:
+        loaded = load_track(s, int(track.track_id))
+        return loaded.scene.frame_count, loaded.row.version
+
+
+def test_an_end_search_from_outside_the_life_walks_to_where_the_object_starts(
+    db_factory: sessionmaker[Session], world: World
+) -> None:
+    track = _confirmed(db_factory, world)
+    first, last = track.first_frame, track.last_frame
+    frame_count, version = _frame_count_and_version(db_factory, track)
+    assert first > 2, "the confirmed candidate lives from the scene's first frames"
+    true_first = first - first // 3
+
+    start = _search(db_factory, world, track, 0, looked=[0])
+    # The nearest end and this frame; before a candidate's first frame (not a person's drawing), the
+    # frame just before it is opened first.
+    assert track.provenance.kind == "candidate"
+    assert start == {
+        "search": {"present": first, "absent": 0, "past_end": True},
+        "frame": first - 1,
+        "life": None,
+        "finds_start": True,
+    }
+    done, answers = _answer_to_the_close(db_factory, world, track, start, range(true_first, last + 1))
+    assert done["life"] == [true_first, last] and done["finds_start"] is True
+    assert done["search"] == {"present": true_first, "absent": true_first - 1, "past_end": False}
+    assert answers <= math.ceil(math.log2(first)) + 1
+    assert _frame_count_and_version(db_factory, track) == (frame_count, version)  # nothing written
+
+
+def test_an_end_search_inside_the_life_goes_toward_the_frames_seen(
+    db_factory: sessionmaker[Session], world: World
+) -> None:
+    track = _confirmed(db_factory, world)
+    first, last = track.first_frame, track.last_frame
+    # Seen (looked at and kept) near the end, gone at a frame past the middle: the life starts later,
+    # between the two, whatever keyframes lie toward the middle.
+    seen = max(f for f in track.frames() if f < last - 1)
+    gone = first + 2 * (last - first) // 3
+    assert (first + last) / 2 < gone < seen - 2
+    true_first = gone + (seen - gone) // 2 + 1
+    start = _search(db_factory, world, track, gone, looked=[seen, gone], right=[seen])
+    assert start["search"] == {"present": seen, "absent": gone, "past_end": False}
+    assert (start["frame"], start["finds_start"]) == ((seen + gone) // 2, True)
+    done, _ = _answer_to_the_close(db_factory, world, track, start, range(true_first, last + 1))
+    assert (done["life"], done["finds_start"]) == ([true_first, last], True)
+
+
+def test_what_the_end_search_refuses(db_factory: sessionmaker[Session], world: World) -> None:
+    track = _confirmed(db_factory, world)
+    first = track.first_frame
+    frame_count, version = _frame_count_and_version(db_factory, track)
+    search = _search(db_factory, world, track, 0)["search"]
+    assert search == {"present": first, "absent": 0, "past_end": True}
+    inside = first - 1
+    bad: list[tuple[str, Any, Any, Any]] = [  # field, frame, search, here
+        ("frame", 0, search, True),  # the gone side is not inside the bracket
+        ("frame", first + 1, search, False),
+        ("frame", frame_count, None, None),
+        ("frame", "3", None, None),
+        ("search", inside, "0-10", True),
+        ("search.present", inside, {**search, "present": True}, True),
+        ("search.present", inside, {**search, "present": -1}, True),
+        ("search.absent", inside, {**search, "absent": frame_count}, True),
+        ("search.absent", inside, {**search, "absent": first}, True),
+        ("search.past_end", inside, {"present": first, "absent": 0}, True),
+        ("here", inside, search, None),
+        ("here", inside, search, 1),
+        ("here", inside, None, True),
+        # A bracket that no longer fits the life (it was edited meanwhile): the end before the start.
+        ("search", first - 2, {"present": first - 3, "absent": first - 1, "past_end": False}, True),
+    ]
+    for field, frame, sent, here in bad:
+        with pytest.raises(InvalidError) as refused:
+            _search(db_factory, world, track, frame, search=sent, here=here)
+        assert refused.value.field == field, (field, frame, sent, here, refused.value.message)
+    with pytest.raises(InvalidError, match=f"frame {first + 1} is outside the search"):
+        _search(db_factory, world, track, first + 1, search=search, here=True)
+    # The judged frames are validated as for the check key.
+    with pytest.raises(InvalidError) as refused:
+        _search(db_factory, world, track, 0, looked=[0, frame_count])
+    assert refused.value.field == "looked"
+
+    # A stationary track at the middle of its life, with nothing seen: no frame to search from.
+    with db_factory.begin() as s:
+        result = track_edits.make_stationary(
+            s, world.team.ann, int(track.track_id), version, None, task_id=world.task_id
+        )
+    stationary = _stored_by_id(db_factory, int(result.track["id"]))
+    middle = (stationary.first_frame + stationary.last_frame) // 2
+    with pytest.raises(InvalidError, match=NO_FRAME_TO_SEARCH_FROM) as refused:
+        _search(db_factory, world, stationary, middle)
+    assert refused.value.field == "frame"
+
+
+def _stored_by_id(db_factory: sessionmaker[Session], track_id: int) -> Track:
+    with db_factory.begin() as s:
+        return _stored(s, track_id)
+
+
 def test_who_may_ask_and_what_is_refused(db_factory: sessionmaker[Session], world: World) -> None:
     track = _confirmed(db_factory, world)
     track_id, team = int(track.track_id), world.team
@@ -198,11 +340,16 @@ def test_who_may_ask_and_what_is_refused(db_factory: sessionmaker[Session], worl
         frame_count = load_track(s, track_id).scene.frame_count
         for reader in (team.reviewer, team.coach, team.manager, team.admin):
             assert next_track_check(s, reader, track_id)["frame"] == track.first_frame
+            assert end_search_step(s, reader, track_id, frame=0)["frame"] == track.first_frame - 1
         for hidden_from in (team.abe, team.outsider):
             with pytest.raises(NotFoundError):
                 next_track_check(s, hidden_from, track_id)
+            with pytest.raises(NotFoundError):
+                end_search_step(s, hidden_from, track_id, frame=0)
         with pytest.raises(NotFoundError):
             next_track_check(s, team.ann, track_id + 100_000)
+        with pytest.raises(NotFoundError):
+            end_search_step(s, team.ann, track_id + 100_000, frame=0)
         bad: list[tuple[str, Any]] = [
             ("looked", [True]),
             ("looked", [1, 1]),
@@ -221,3 +368,5 @@ def test_who_may_ask_and_what_is_refused(db_factory: sessionmaker[Session], worl
         track_edits.delete_track(s, team.ann, track_id, version, task_id=world.task_id)
     with db_factory.begin() as s, pytest.raises(NotFoundError):
         next_track_check(s, team.ann, track_id)
+    with db_factory.begin() as s, pytest.raises(NotFoundError):
+        end_search_step(s, team.ann, track_id, frame=0)

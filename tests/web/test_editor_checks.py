@@ -157,6 +157,7 @@ def test_end_search_stride_and_not_here_edit_the_life_one_undo_step_each(
     page.keyboard.press("Home" if outside == 0 else "End")
     expect_frame(page, outside)
     page.keyboard.press("e")
+    expect(status).to_have_attribute("data-bracket", re.compile(r"^\d+-\d+$"))  # the server's answer
     presses = 0
     while status.get_attribute("data-bracket") is not None and presses < MAX_CHECKS:
         frame = frame_on_screen(page)

@@ -2,11 +2,12 @@
 last frame (``e`` at the scene's last frame) opens the frame just past it, where tracks mostly end;
 searching before its first frame (``e`` at frame 0) opens the middle of the bracket, since a person
 draws an object where they first found it, which says nothing about where it starts. Escape stops
-each search without an edit.
+each search without an edit. Inside the life, the search goes toward the frames the person saw the
+object at (``guidance/end_search.py``, served by ``POST /api/tracks/{id}/end-search``).
 
-Own annotator and task (own work layer) on the demo's KITTI tracking scene; the track's keyframes are
-read from a pending moving candidate of the shared candidate layer, which is left untouched. The track
-is deleted at the end.
+Own annotator and task (own work layer) per test on the demo's KITTI tracking scene; the track's
+keyframes are read from a pending moving candidate of the shared candidate layer, which is left
+untouched. The track is deleted at the end.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from labelpilot.guidance.end_search import EndSearch, narrow, probe
 from tests.web.conftest import WebServer
 from tests.web.drawn_tracks import (
     delete_track,
@@ -23,11 +25,22 @@ from tests.web.drawn_tracks import (
     started_task,
     track_life,
 )
-from tests.web.editor_support import LogIn, Shot, expect_frame, layer_track
+from tests.web.editor_support import (
+    LogIn,
+    Shot,
+    expect_frame,
+    is_next_check,
+    layer_track,
+    period_s,
+    saved,
+)
 
 USER = "end-search-annotator"
 STEP = 10
 MIN_MOTION_M = 2.0
+INSIDE_USER = "end-search-inside"
+INSIDE_STEP = 20
+"""The life of the track searched from inside: 21 frames, keyed at its ends."""
 
 
 def test_the_end_search_opens_past_a_drawn_end_first_and_the_middle_before_a_drawn_start(
@@ -60,3 +73,66 @@ def test_the_end_search_opens_past_a_drawn_end_first_and_the_middle_before_a_dra
 
     assert layer_track(api, scene_id, task["layer"], str(made["id"]))["version"] == made["version"]
     delete_track(api, scene_id, task, made)
+
+
+def _go_to(page: Page, frame: int, stride: int) -> None:
+    """From the first frame by strides and steps, as a person would."""
+    page.keyboard.press("Home")
+    for _ in range(frame // stride):
+        page.keyboard.press("Shift+ArrowRight")
+    for _ in range(frame % stride):
+        page.keyboard.press("ArrowRight")
+    expect_frame(page, frame)
+
+
+def test_inside_the_life_the_search_goes_toward_the_frame_seen_not_the_keyframe_beyond_the_middle(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
+) -> None:
+    api, scene_id, task = started_task(web_server, INSIDE_USER)
+    _, _, made = keyed_moving_track(api, scene_id, task, INSIDE_STEP, MIN_MOTION_M)
+    track_id = str(made["id"])
+    first, last = track_life(made)
+    stride = round(1 / period_s(api, scene_id))
+    # Seen late in the life (looked at with the check key and kept); gone at a frame past the middle:
+    # the object only comes into view between the two. The rule before searched toward the middle and
+    # its keyframe ``first`` instead, and would have cut the life at its end.
+    seen, gone = last - 1, first + 12
+    assert (first + last) / 2 < gone < seen - 2
+    true_first = gone + 4
+    select_in_editor(page, web_server, log_in, INSIDE_USER, task["id"], track_id)
+    status = page.locator("[data-testid=check-status]")
+
+    _go_to(page, seen, stride)
+    with page.expect_response(lambda r: is_next_check(track_id)(r.request)):
+        page.keyboard.press("c")  # looked at, right, and kept as a keyframe
+    expect_frame(page, first)  # the check key opens the first end next
+    saved(page)
+    kept = layer_track(api, scene_id, task["layer"], track_id)
+    assert str(seen) in kept["keyframes"] and track_life(kept) == (first, last)
+
+    _go_to(page, gone, stride)
+    page.keyboard.press("e")
+    expect(status).to_have_attribute("data-bracket", f"{seen}-{gone}")
+    search = EndSearch(seen, gone)
+    opened = probe(search)
+    assert opened is not None and gone < opened < seen
+    expect_frame(page, opened)
+    shot(page, "inside-toward-the-seen-frame")
+    answers = 0
+    while opened is not None:
+        page.keyboard.press("y" if opened >= true_first else "t")
+        search = narrow(search, opened, opened >= true_first)
+        answers += 1
+        opened = probe(search)
+        if opened is not None:
+            expect(status).to_have_attribute("data-bracket", f"{search.present}-{search.absent}")
+            expect_frame(page, opened)
+    assert search == EndSearch(true_first, true_first - 1) and answers == 3
+    expect(status).to_contain_text(f"starts at frame {true_first}")
+    expect(status).not_to_have_attribute("data-bracket", re.compile(r"."))
+    saved(page)
+    after = layer_track(api, scene_id, task["layer"], track_id)
+    assert track_life(after) == (true_first, last)
+    assert after["version"] == kept["version"] + 1  # one edit
+    expect_frame(page, true_first)
+    delete_track(api, scene_id, task, after)

@@ -88,6 +88,7 @@ def test_an_annotator_works_through_the_tracking_demo_task(
     manager.call("POST", f"/api/tasks/{task['id']}/assign", {"user": "annotator"})
     guidance = manager.call("GET", f"/api/scenes/{scene_id}/guidance?task_id={task['id']}")
     suggested = {a["track_id"]: a["keyframes"] for a in guidance if a["kind"] == "confirm_moving"}
+    opened_at = {a["track_id"]: a["frame"] for a in guidance if a["kind"] in EDITABLE_KINDS}
 
     # Start the task from "My tasks"; the editor opens on it with the guidance queue.
     log_in(page, "annotator")
@@ -188,6 +189,9 @@ def test_an_annotator_works_through_the_tracking_demo_task(
         assert track["status"] == "confirmed"
         assert track["provenance"] == {"kind": "candidate", "source": CANDIDATE_LAYER}
     assert work[f"candidate-{parked}"]["track"]["stationary"] is True
+    # Each confirmed where the queue opened it: the frame on screen is kept as where the box was judged.
+    for candidate in (parked, moving):
+        assert work[f"candidate-{candidate}"]["track"]["attributes"]["judged_frame"] == opened_at[candidate]
     assert work[f"candidate-{still}"]["track"]["stationary"] is True
     moving_track = work[f"candidate-{moving}"]
     assert moving_track["track"]["stationary"] is False

@@ -184,10 +184,14 @@ class HttpEditor(EditorTracks):
     def _candidate_body(self, candidate_id: str) -> dict[str, Any]:
         return {"expected_version": self._candidate_versions[candidate_id], "task_id": self.task_id}
 
-    def confirm(self, candidate_id: str, keyframes: Sequence[int] | None = None) -> Track:
+    def confirm(
+        self, candidate_id: str, keyframes: Sequence[int] | None = None, judged_frame: int | None = None
+    ) -> Track:
         body = self._candidate_body(candidate_id)
         if keyframes is not None:
             body["keyframes"] = [int(f) for f in keyframes]
+        if judged_frame is not None:
+            body["judged_frame"] = judged_frame
         # The answer is the accepted copy in the task's layer (and the candidate's new state).
         return self._keep(self.client.call("POST", f"/api/tracks/{candidate_id}/confirm", body))
 

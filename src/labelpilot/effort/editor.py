@@ -85,8 +85,11 @@ class Editor(Protocol):
 
     def delete_track(self, track_id: str) -> None: ...
 
-    def confirm(self, candidate_id: str, keyframes: Sequence[int] | None = None) -> Track:
-        """Accept a candidate (keyed at ``keyframes`` when given); returns the track in the work layer."""
+    def confirm(
+        self, candidate_id: str, keyframes: Sequence[int] | None = None, judged_frame: int | None = None
+    ) -> Track:
+        """Accept a candidate (keyed at ``keyframes`` when given), judged at ``judged_frame`` (the frame
+        on screen); returns the track in the work layer."""
         ...
 
     def reject(self, candidate_ids: Sequence[str]) -> None:

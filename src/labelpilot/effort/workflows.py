@@ -164,7 +164,7 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
         return
     if stationary:
         ann.ledger.charge("mark_stationary", object_id)  # one key confirms it as stationary
-        track = ann.editor.confirm(candidate.track_id)
+        track = ann.editor.confirm(candidate.track_id, judged_frame=frame)
         ann.editor.make_stationary(track.track_id)
         ann.remember(track.track_id, object_id)
         ann.checked[track.track_id] = {frame}
@@ -174,7 +174,7 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
         return
     ann.ledger.charge("accept", object_id)
     keyframes = [f for f in action.keyframes if candidate.has_shape(f)] or None
-    track = ann.editor.confirm(candidate.track_id, keyframes)
+    track = ann.editor.confirm(candidate.track_id, keyframes, judged_frame=frame)
     ann.remember(track.track_id, object_id)
     ann.checked[track.track_id] = {frame}
     ann.fix(track.track_id, frame, verdict)

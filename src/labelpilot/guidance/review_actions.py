@@ -3,7 +3,11 @@
 * **measure**: for each confirmed track not yet measured, one action per group of nearby frames
   among its measurement views (``automation.measurement_view``): the length is measured from the
   side, the width from the back, often at another frame; none where the track has a keyframe within
-  ``SAME_VIEW_FRAMES`` of the view (a person placed or accepted the box there, close-ups in view);
+  ``SAME_VIEW_FRAMES`` of the view (a person placed or accepted the box there, close-ups in view),
+  and none at all for a track whose box a person judged (confirming its candidate, attribute
+  ``judged_frame``) within ``SAME_VIEW_FRAMES`` of its best view: the queue opens a candidate there,
+  and on the KITTI tracking sequences 0001 and 0009 the measurements offered after such a look found
+  a size to correct in none of 151 stationary tracks (and a box to move in one);
 * **review_flag**: one per flag of ``automation.flags.track_flags`` (a jump, a yaw flip, lost point
   support, a disagreement with the auto labels, an implausible size);
 * **look_at_missed**: one per ``automation.flags.missed_object_flags`` flag (points that no shape of
@@ -27,6 +31,8 @@ from labelpilot.tracks import AnnotationLayer, Keyframed, Track
 
 SAME_VIEW_FRAMES = 3
 """Measurement views at most this many frames apart are offered as one action."""
+JUDGED_FRAME = "judged_frame"
+"""Track attribute: the frame where a person judged the box on confirming its candidate."""
 _DIMENSION_ORDER = {"length": 0, "width": 1, "height": 2}
 
 
@@ -47,6 +53,11 @@ def _track_measure_actions(
     """The ``measure`` actions of one track of ``layer`` that has a shape (see ``measure_actions``)."""
     keyed = sorted(track.motion.keyframes) if isinstance(track.motion, Keyframed) else []
     views = list(measurement_views(scene, track, sweeps).values())
+    judged = track.attributes.get(JUDGED_FRAME)
+    if views and isinstance(judged, int) and not isinstance(judged, bool):
+        best_view = max(views, key=lambda v: (v.score, -v.frame))
+        if abs(best_view.frame - judged) <= SAME_VIEW_FRAMES:
+            return ()
     actions: list[Action] = []
     for group in _nearby_groups(views, SAME_VIEW_FRAMES):
         best = max(group, key=lambda v: (v.score, -v.frame))

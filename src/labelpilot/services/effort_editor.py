@@ -174,7 +174,9 @@ class ServiceEditor(EditorTracks):
         del self._tracks[track_id]
         del self._versions[track_id]
 
-    def confirm(self, candidate_id: str, keyframes: Sequence[int] | None = None) -> Track:
+    def confirm(
+        self, candidate_id: str, keyframes: Sequence[int] | None = None, judged_frame: int | None = None
+    ) -> Track:
         row = self.session.get(TrackRow, int(candidate_id))
         assert row is not None
         result = track_edits.confirm_candidate(
@@ -183,6 +185,7 @@ class ServiceEditor(EditorTracks):
             int(candidate_id),
             row.version,
             keyframes=None if keyframes is None else list(keyframes),
+            judged_frame=judged_frame,
             task_id=self.task_id,
         )
         return self._keep(result)

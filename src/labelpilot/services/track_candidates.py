@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelpilot.automation.keyframes import keyframed_track
+from labelpilot.guidance.review_actions import JUDGED_FRAME
 from labelpilot.services.actors import Actor
 from labelpilot.services.codec import track_from_rows
 from labelpilot.services.errors import ConflictError, InvalidError
@@ -71,6 +72,21 @@ def _rekeyed(track: Track, keyframes: Any) -> Track:
     return keyframed_track(track, frames)
 
 
+def _judged_frame(value: Any, track: Track) -> dict[str, int]:
+    """The attribute recording where the person judged the candidate's box (none when not given)."""
+    if value is None:
+        return {}
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidError(f"judged_frame must be a frame index, got {value!r}", field="judged_frame")
+    if not track.has_shape(value):
+        raise InvalidError(
+            f"judged_frame: the candidate has no shape at frame {value} "
+            f"(its life is {track.first_frame}..{track.last_frame})",
+            field="judged_frame",
+        )
+    return {JUDGED_FRAME: value}
+
+
 def confirm_candidate(
     session: Session,
     actor: Actor,
@@ -78,6 +94,7 @@ def confirm_candidate(
     expected_version: int,
     *,
     keyframes: Any = None,
+    judged_frame: Any = None,
     task_id: int | None = None,
 ) -> EditResult:
     """Accept a candidate track.
@@ -85,6 +102,9 @@ def confirm_candidate(
     With ``keyframes`` (frames where the candidate has a shape, e.g. the guidance's suggestion) the
     accepted track is keyed at those frames only, with the candidate's boxes there, and the editor's
     world-frame interpolation fills the frames between: auto labels as guidance, not as output.
+    ``judged_frame`` is the frame on screen when the person decided (the editor sends it): kept as the
+    track's attribute ``judged_frame``, so that the guidance queue offers no measurement where the
+    box was judged at its best view (``guidance.review_actions``).
 
     A candidate of an ``auto:*`` layer is copied into the task's layer (``work`` without a task) as a
     confirmed track with provenance ("candidate", <auto layer>), and the candidate itself is marked
@@ -94,9 +114,13 @@ def confirm_candidate(
     loaded, task = open_edit(session, actor, track_id, expected_version, task_id, candidate_source=True)
     _require_candidate(loaded)
     keyframe_rows = [KeyframeRow(frame=f, world_pose=p) for f, p in loaded.keyframes.items()]
-    accepted = _rekeyed(track_from_rows(loaded.row, keyframe_rows), keyframes)
+    candidate = track_from_rows(loaded.row, keyframe_rows)
+    judged = _judged_frame(judged_frame, candidate)
+    accepted = _rekeyed(candidate, keyframes)
     confirmed: dict[str, Any] = {"status": TrackStatus.CONFIRMED.value}
     if not is_auto_layer(loaded.layer.name):
+        if judged:
+            confirmed["attributes"] = {**(loaded.row.attributes or {}), **judged}
         new_keys = None
         if keyframes is not None:
             assert isinstance(accepted.motion, Keyframed)
@@ -112,6 +136,7 @@ def confirm_candidate(
         track_id=copy_key(track_id),
         provenance=Provenance("candidate", loaded.layer.name),
         status=TrackStatus.CONFIRMED,
+        attributes={**accepted.attributes, **judged},
     )
     write_versioned(session, loaded, expected_version, confirmed)
     new_id = insert_track(session, copy, ensure_layer(session, loaded.scene.id, target).id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from labelpilot.api.deps import CurrentActor, SessionDep
 from labelpilot.api.params import (
@@ -101,6 +101,10 @@ class CandidateConfirm(Versioned):
         min_length=1,
         description="key the accepted track at these frames only (e.g. the guidance's suggestion)",
     )
+    judged_frame: FrameNumber | None = Field(
+        default=None,
+        description="the frame on screen where the person judged the box (kept as the attribute judged_frame)",
+    )
 
 
 class AbsentSet(Versioned):
@@ -122,6 +126,25 @@ class CheckRequest(BaseModel):
         default_factory=list,
         max_length=MAX_JUDGED,
         description="ends of the life taken from the proposed life without a look",
+    )
+
+
+class EndSearchBracket(BaseModel):
+    present: JudgedFrame = Field(description="a frame where the object is")
+    absent: JudgedFrame = Field(description="a frame where it is gone (or not there yet)")
+    past_end: StrictBool = Field(description="the next frame to open is the one just past present")
+
+
+class EndSearchRequest(CheckRequest):
+    frame: JudgedFrame = Field(
+        description="without search: the frame where the person finds the object gone; with it: "
+        "the frame the answer is about (inside the bracket)"
+    )
+    search: EndSearchBracket | None = Field(
+        default=None, description="the bracket the last step answered; none to start a search"
+    )
+    here: StrictBool | None = Field(
+        default=None, description="with search: whether the object is at frame (y) or not (t)"
     )
 
 
@@ -274,6 +297,27 @@ def next_check(
     )
 
 
+@router.post("/tracks/{track_id}/end-search")
+def end_search(
+    track_id: IdPath, body: EndSearchRequest, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    """One step of the end search (the editor's ``e``, then ``y`` / ``t``): without ``search`` the
+    bracket from ``frame``, with it that bracket narrowed by ``here`` at ``frame``; the frame to open
+    next, or once closed the life found. Anyone who sees the scene may ask; nothing is written."""
+    return track_checks.end_search_step(
+        session,
+        actor,
+        track_id,
+        frame=body.frame,
+        looked=body.looked,
+        right=body.right,
+        accepted_ends=body.accepted_ends,
+        search=None if body.search is None else body.search.model_dump(),
+        here=body.here,
+        task_id=body.task_id,
+    )
+
+
 @router.post("/tracks/{track_id}/stationary")
 def make_stationary(
     track_id: IdPath, body: MakeStationary, session: SessionDep, actor: CurrentActor
@@ -299,7 +343,13 @@ def confirm_candidate(
     track_id: IdPath, body: CandidateConfirm, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
     return track_edits.confirm_candidate(
-        session, actor, track_id, body.expected_version, keyframes=body.keyframes, task_id=body.task_id
+        session,
+        actor,
+        track_id,
+        body.expected_version,
+        keyframes=body.keyframes,
+        judged_frame=body.judged_frame,
+        task_id=body.task_id,
     ).to_json()
 
 

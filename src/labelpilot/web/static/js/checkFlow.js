@@ -13,15 +13,13 @@
  * prices) and open it in the side close-up, or say the track is checked.
  *
  * ``e``: where does the life really end (or start)? The bracket is a frame where the object is and one
- * where it is gone: outside the life (the object is gone here, or not yet there), the nearest end of
- * the life and this frame; inside it (the person says the object is gone here), this frame and the
- * nearest frame toward the middle found right, else the keyframe nearest the middle. The tool opens
- * the middle of the bracket, except first, from outside the life, the frame just past its end: a
- * track mostly ends where its evidence (detections, a proposal, a look) does (on the KITTI dev
- * sequences 0000-0010, in 74 % of the benchmark's searches from outside). Not so before the first
- * frame of a track a person drew: that is where they first found the object. ``y`` (here) and ``t``
- * (not here) narrow it; once two adjacent frames remain the life is set, one undoable edit, to end
- * (start) at the last frame where the object is.
+ * where it is gone, and each answer, ``y`` (here) or ``t`` (not here) at the frame the tool opened,
+ * narrows it; once two adjacent frames remain the life is set, one undoable edit, to end (start) at
+ * the last frame where the object is. The rule (where the bracket starts, which frame to open next,
+ * the life a closed bracket gives) is ``guidance/end_search.py``, the one the effort benchmark's
+ * annotator follows, served step by step by ``POST /api/tracks/{id}/end-search``: this file only keeps
+ * the bracket the server answered, sends it back with each answer, opens the frame it names and sets
+ * the life it finds. One step at a time: ``e``, ``y`` and ``t`` are ignored while one is on its way.
  */
 
 /** @typedef {import('./editorTypes.js').Track} Track */
@@ -41,6 +39,14 @@ const STORAGE_PREFIX = 'labelpilot.checks.';
  */
 
 /**
+ * @typedef {Object} EndSearchStep `POST /api/tracks/{id}/end-search`
+ * @property {{present: number, absent: number, past_end: boolean}} search the bracket after this step
+ * @property {number | null} frame the frame to open next, null once the bracket is closed
+ * @property {[number, number] | null} life the life the closed bracket gives
+ * @property {boolean} finds_start whether the search is for where the life starts
+ */
+
+/**
  * @typedef {Object} NextCheck `POST /api/tracks/{id}/next-check`
  * @property {number | null} frame
  * @property {'end' | 'stretch' | null} kind
@@ -57,6 +63,10 @@ export class CheckFlow extends EventTarget {
   /** @type {{frame: number, tracks: Map<string, Track>}} the tracks as they were when this frame opened */
   #arrival = { frame: -1, tracks: new Map() };
   /** @type {EndSearch | null} */ search = null;
+  /** Whether a step of the end search is on its way (``e``, ``y`` and ``t`` are ignored meanwhile). */
+  #asking = false;
+  /** The last step's number: an answer to an older one (cancelled since) is dropped. */
+  #ticket = 0;
   /** What the check key said last (shown in the guidance panel). */
   status = '';
 
@@ -180,7 +190,7 @@ export class CheckFlow extends EventTarget {
       model.notify('select an object to check (click it, or n for the next suggestion)', 'error');
       return null;
     }
-    if (this.search) this.cancelSearch();
+    if (this.search || this.#asking) this.cancelSearch();
     const frame = model.frameIndex;
     const right = this.#leave(id, true);
     const track = found.track;
@@ -233,118 +243,120 @@ export class CheckFlow extends EventTarget {
   // The end search.
 
   /** ``e``: start a search for where the selected track's life really ends (or starts). */
-  startEndSearch() {
+  async startEndSearch() {
+    if (this.#asking) return null; // the last key's answer is on its way
     const model = this.model;
+    const frame = model.frameIndex;
+    const ticket = this.#ask();
+    await this.controller.pipeline.idle(); // a new track's id (and its life) is the server's by then
+    if (ticket !== this.#ticket) return null;
     const id = model.selectedId;
     const found = model.find(id);
     if (id === null || found?.kind !== 'track') {
+      this.#asking = false;
       model.notify('select a track of your layer to search its end', 'error');
-      return;
-    }
-    const track = found.track;
-    const frame = model.frameIndex;
-    const inside = frame >= track.first_frame && frame <= track.last_frame;
-    const nearestEnd = frame < track.first_frame ? track.first_frame : track.last_frame;
-    const present = inside ? this.#seenToward(id, track, frame) : nearestEnd;
-    if (present === null) {
-      model.notify('no frame of the life to search from: delete the track, or set a keyframe first', 'error');
-      return;
+      return null;
     }
     this.judged(id).looked.add(frame); // looked at, and the object is not here: not right
     this.#save();
-    const drawnStart = frame < track.first_frame && track.provenance.kind === 'manual';
-    this.search = { trackId: id, present, absent: frame, pastEnd: !inside && !drawnStart };
-    this.#step();
-  }
-
-  /**
-   * Inside the life, at a frame where the object is gone: the nearest frame toward the middle found
-   * right, else the keyframe nearest the middle (else the middle frame), on the middle's side.
-   * @param {string} id
-   * @param {Track} track
-   * @param {number} frame
-   */
-  #seenToward(id, track, frame) {
-    const towardEnd = frame - track.first_frame <= track.last_frame - frame;
-    /** @param {number} f */
-    const beyond = (f) => f >= track.first_frame && f <= track.last_frame && (towardEnd ? f > frame : f < frame);
-    const absent = new Set(track.absent_frames);
-    const right = [...this.judged(id).right].filter((f) => beyond(f) && !absent.has(f));
-    if (right.length) return towardEnd ? Math.min(...right) : Math.max(...right);
-    const middle = (track.first_frame + track.last_frame) / 2;
-    const keys = track.stationary ? [] : Object.keys(track.keyframes).map(Number).filter(beyond);
-    if (keys.length) return keys.reduce((a, b) => (Math.abs(b - middle) < Math.abs(a - middle) ? b : a));
-    const mid = Math.floor(middle);
-    return beyond(mid) && !absent.has(mid) ? mid : null;
-  }
-
-  /** Open the middle of the bracket, or set the life once it is closed. */
-  #step() {
-    const search = this.search;
-    if (!search) return;
-    if (Math.abs(search.absent - search.present) <= 1) {
-      void this.#finish(search);
-      return;
-    }
-    const next = search.pastEnd
-      ? search.present + Math.sign(search.absent - search.present)
-      : Math.floor((search.present + search.absent) / 2);
-    search.pastEnd = false;
-    this.#open(search.trackId, next);
-    this.dispatchEvent(new Event('change'));
+    return this.#step(ticket, id, { frame });
   }
 
   /**
    * ``y`` (the object is here) or ``t`` (not here): narrow the bracket at the frame on screen.
    * @param {boolean} here
    */
-  answer(here) {
+  async answer(here) {
+    if (this.#asking) return null; // the last key's answer is on its way
     const search = this.search;
     const model = this.model;
     if (!search) {
       model.notify('no end search open: select a track and press e first', 'error');
-      return;
+      return null;
     }
     const frame = model.frameIndex;
-    const [lo, hi] = [Math.min(search.present, search.absent), Math.max(search.present, search.absent)];
-    if (frame <= lo || frame >= hi) {
-      model.notify(`frame ${frame} is outside the search (frames ${lo} to ${hi})`, 'error');
-      return;
-    }
     this.#leave(search.trackId, here);
-    if (here) search.present = frame;
-    else search.absent = frame;
-    this.#step();
+    const ticket = this.#ask();
+    await this.controller.pipeline.idle(); // the life the search closes on is the stored one
+    if (ticket !== this.#ticket) return null;
+    const bracket = { present: search.present, absent: search.absent, past_end: search.pastEnd };
+    return this.#step(ticket, search.trackId, { frame, search: bracket, here });
   }
 
-  /** Escape: stop the search, nothing changed. */
+  /** Escape: stop the search (and drop an answer on its way), nothing changed. */
   cancelSearch() {
+    this.#ticket += 1;
+    this.#asking = false;
     this.search = null;
     this.model.notify('end search cancelled');
     this.dispatchEvent(new Event('change'));
   }
 
+  /** A new step of the end search: its number. */
+  #ask() {
+    this.#asking = true;
+    this.#ticket += 1;
+    return this.#ticket;
+  }
+
+  /**
+   * Ask the server for the next step of the search on track ``id``, then open the frame it names, or
+   * set the life it found.
+   * @param {number} ticket
+   * @param {string} id
+   * @param {{frame: number, search?: {present: number, absent: number, past_end: boolean}, here?: boolean}} step
+   */
+  async #step(ticket, id, step) {
+    const model = this.model;
+    /** @type {EndSearchStep} */
+    let answer;
+    try {
+      answer = await this.controller.api.post(`/api/tracks/${id}/end-search`, {
+        task_id: model.task?.id,
+        ...this.judgedBody(id),
+        ...step,
+      });
+    } catch (error) {
+      if (ticket !== this.#ticket) return null;
+      this.#asking = false;
+      model.notify(`${error instanceof Error ? error.message : error}`, 'error');
+      return null;
+    }
+    if (ticket !== this.#ticket) return null; // cancelled meanwhile
+    this.#asking = false;
+    if (!step.search && model.selectedId !== id) return null; // deselected (Escape) while it started
+    const { present, absent, past_end: pastEnd } = answer.search;
+    if (answer.frame !== null) {
+      this.search = { trackId: id, present, absent, pastEnd };
+      this.#open(id, answer.frame);
+      this.dispatchEvent(new Event('change'));
+      return answer;
+    }
+    this.search = null;
+    return this.#finish(id, answer);
+  }
+
   /**
    * The bracket is closed: the life ends (starts) at the last frame where the object is.
-   * @param {EndSearch} search
+   * @param {string} id
+   * @param {EndSearchStep} answer
    */
-  async #finish(search) {
-    this.search = null;
-    const found = this.model.find(search.trackId);
-    if (found?.kind !== 'track') {
+  async #finish(id, answer) {
+    const found = this.model.find(id);
+    if (found?.kind !== 'track' || !answer.life) {
       this.#say('the track is gone: end search stopped');
       return null;
     }
     const track = found.track;
-    const start = search.present > search.absent;
-    const [first, last] = start ? [search.present, track.last_frame] : [track.first_frame, search.present];
-    const end = start ? `starts at frame ${search.present}` : `ends at frame ${search.present}`;
-    this.#open(search.trackId, search.present);
+    const [first, last] = answer.life;
+    const at = answer.search.present;
+    const end = answer.finds_start ? `starts at frame ${at}` : `ends at frame ${at}`;
+    this.#open(id, at);
     if (first === track.first_frame && last === track.last_frame) {
       this.#say(`${track.label} already ${end}`);
       return null;
     }
-    const result = await this.controller.setLife(search.trackId, first, last, `${track.label} ${end}`);
+    const result = await this.controller.setLife(id, first, last, `${track.label} ${end}`);
     if (result) this.#say(`${track.label} ${end}`);
     else this.dispatchEvent(new Event('change'));
     return result;

@@ -49,6 +49,7 @@ import { sendDecision, showDecision } from './candidateBatch.js';
  * @property {string} id the candidate
  * @property {'confirm' | 'reject'} decision
  * @property {number[]} [keyframes] the keyframes the confirmation was given
+ * @property {number} [judgedFrame] the frame on screen when the person confirmed it
  */
 
 const MAX_ENTRIES = 200;
@@ -209,7 +210,9 @@ export class EditHistory {
         );
         return;
       }
+      /** @type {Record<string, unknown>} */
       const body = candidate.keyframes ? { keyframes: candidate.keyframes } : {};
+      if (candidate.judgedFrame !== undefined) body.judged_frame = candidate.judgedFrame;
       const confirmed = await this.#send('confirm the candidate', candidate.id, (v, at) =>
         this.#call('POST', `/tracks/${at}/confirm`, v, body),
       );

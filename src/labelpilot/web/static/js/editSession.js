@@ -52,6 +52,13 @@ export class EditSession {
     const found = this.model.find(id);
     if (!found) return this.refuse('select a track first');
     const isCandidate = found.kind === 'candidate';
+    const onScreen = this.model.frameIndex;
+    const candidateTrack = found.track;
+    const boxHere =
+      candidateTrack.first_frame <= onScreen &&
+      onScreen <= candidateTrack.last_frame &&
+      !candidateTrack.absent_frames.includes(onScreen);
+    const judgedFrame = isCandidate && boxHere ? onScreen : undefined;
     const shownId = isCandidate ? this.showConfirmed(id) : id;
     if (optimistic) {
       const shown = /** @type {Track} */ (this.model.find(shownId)?.track);
@@ -63,7 +70,11 @@ export class EditSession {
       /** @type {EditResult | null} */
       let result = null;
       if (isCandidate) {
+        // The frame on screen is where the person judged the box: the queue offers no measurement
+        // where that is the candidate's best view (guidance/review_actions.py).
+        /** @type {Record<string, unknown>} */
         const body = confirmKeyframes ? { keyframes: confirmKeyframes } : {};
+        if (judgedFrame !== undefined) body.judged_frame = judgedFrame;
         result = await this.send('confirm the candidate', id, 'POST', `/tracks/${id}/confirm`, body);
         workId = String(result.track.id);
         this.pipeline.rename(shownId, workId);
@@ -74,7 +85,7 @@ export class EditSession {
       /** @type {import('./editHistory.js').HistoryEntry} */
       const entry = { label: shownLabel, id: String(after.id), before, after };
       // Undo reopens the candidate; redo confirms it again with the same keyframes.
-      if (isCandidate) entry.candidate = { id, decision: 'confirm', keyframes: confirmKeyframes };
+      if (isCandidate) entry.candidate = { id, decision: 'confirm', keyframes: confirmKeyframes, judgedFrame };
       this.history.record(entry);
       return result;
     });
