@@ -116,12 +116,12 @@ def _project(client: ApiClient) -> int:
     return int(next(p["id"] for p in client.call("GET", "/api/projects") if p["name"] == "demo"))
 
 
-def _sim_heartbeats(server: DemoServer, name: str) -> int:
+def _sim_events(server: DemoServer, name: str, kind: str) -> int:
     return server.count(
         select(func.count())
         .select_from(EventRow)
         .join(User, User.id == EventRow.user_id)
-        .where(User.name == name, EventRow.kind == "heartbeat")
+        .where(User.name == name, EventRow.kind == kind)
     )
 
 
@@ -208,7 +208,7 @@ def _check_the_team_works_live(team_demo: DemoServer, manager: ApiClient) -> Non
     assert submitted, f"no simulated task was submitted in time:\n{log[-3000:]}"
     for name in TEAM_NAMES:
         # Each member works through the editor's routes: heartbeats while looking, edits in between.
-        assert _sim_heartbeats(team_demo, name) > 0, name
+        assert _sim_events(team_demo, name, "heartbeat") > 0, name
         assert people[name]["active_seconds"] > 0, (name, people.get(name))
     # The delivery counts on the dashboard for whoever submitted it.
     assert any(people[t["assignee"]]["shapes"] > 0 for t in submitted), people
@@ -216,6 +216,9 @@ def _check_the_team_works_live(team_demo: DemoServer, manager: ApiClient) -> Non
     expert, regular = people["sim-expert"], people["sim-regular"]
     assert expert["candidates_confirmed"] > 0 or not any(t["assignee"] == "sim-expert" for t in submitted)
     assert regular["candidates_confirmed"] == 0
+    # Every candidate decision starts at the queue item the editor opens, recorded as the browser does.
+    if expert["candidates_confirmed"] > 0:
+        assert _sim_events(team_demo, "sim-expert", "guidance_item_opened") >= expert["candidates_confirmed"]
     # The team's work is in its own scene and layers: the people's scenes and tasks stay untouched.
     scenes = {s["id"]: s["name"] for s in manager.call("GET", f"/api/projects/{project}/scenes")}
     for task in submitted:

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 
 from labelpilot.demo_team.api_client import ApiClient, ApiError
 from labelpilot.demo_team.api_json import scene_from_json, track_from_json
-from labelpilot.effort.editor import EditorTracks
+from labelpilot.effort.editor import GUIDANCE_ITEM_OPENED, EditorTracks, item_opened_payload
 from labelpilot.effort.ground_truth import GroundTruth
 from labelpilot.geometry import Pose
 from labelpilot.geometry.pose_json import pose_to_json, poses_by_frame_to_json
@@ -201,3 +201,6 @@ class HttpEditor(EditorTracks):
 
     def submit(self) -> None:
         self.client.call("POST", f"/api/tasks/{self.task_id}/submit", {})
+
+    def item_opened(self, action: Action) -> None:
+        self.send_event(GUIDANCE_ITEM_OPENED, item_opened_payload(action))

@@ -21,6 +21,7 @@ from labelpilot.effort.ledger import Ledger
 from labelpilot.effort.oracle import Oracle, Verdict, correction_action
 from labelpilot.effort.sensor_frame import sensor_frame_poses
 from labelpilot.geometry import Cuboid, Pose
+from labelpilot.guidance.actions import Action
 from labelpilot.guidance.checks import CheckLimits, Judged, next_check, supported_frames
 from labelpilot.guidance.end_search import EndSearch, closed_life, narrow, probe, seen_frames, start_search
 from labelpilot.tracks import Keyframed, Stationary, Track, world_shapes
@@ -102,6 +103,12 @@ class Annotator:
         """Go to the next item of the guidance queue by key; the tool opens its frame."""
         self.ledger.charge("next_item", object_id)
         self.frame = frame
+
+    def open_action(self, action: Action, frame: int | None = None, object_id: str | None = None) -> None:
+        """Open a queue item by key at its frame (or at ``frame``), the opening recorded as the editor
+        records it."""
+        self.editor.item_opened(action)
+        self.open_item(action.frame if frame is None else frame, object_id)
 
     # -- looking ---------------------------------------------------------------------------------------
     def remember(self, track_id: str, object_id: str) -> None:

@@ -100,6 +100,22 @@ class Editor(Protocol):
         """Submit the task."""
         ...
 
+    def item_opened(self, action: Action) -> None:
+        """The person opened an item of the guidance queue: recorded as the browser editor records it
+        (a ``guidance_item_opened`` event of the task, which the KPIs count)."""
+        ...
+
+
+GUIDANCE_ITEM_OPENED = "guidance_item_opened"
+
+
+def item_opened_payload(action: Action) -> dict[str, int | str]:
+    """The ``guidance_item_opened`` event's payload for ``action`` (as ``guidanceFlow.js`` sends it)."""
+    payload: dict[str, int | str] = {"action_kind": action.kind, "frame": action.frame}
+    if action.track_id is not None and action.track_id.isdigit():
+        payload["track_id"] = int(action.track_id)
+    return payload
+
 
 class EditorTracks:
     """What every ``Editor`` keeps the same way: the scene it shows and the work layer's tracks with the

@@ -53,11 +53,11 @@ def _carry_on(ann: Annotator, track_id: str, object_id: str) -> None:
         if offer is None or offer.life is None:
             return
         first, last = offer.life
-        weak = {a.frame for a in items if a.kind == "check_end"}
-        ann.accept_life(track_id, first, last, weak)
+        weak = {a.frame: a for a in items if a.kind == "check_end"}
+        ann.accept_life(track_id, first, last, set(weak))
         if last not in weak:
             return
-        ann.open_item(last, object_id)
+        ann.open_action(weak[last], object_id=object_id)
         ann.check_end(track_id, last)
         if ann.editor.track(track_id).last_frame != last or last not in ann.made_right(track_id):
             return

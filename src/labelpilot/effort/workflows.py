@@ -134,7 +134,7 @@ def _follow_queue(ann: Annotator, kinds: frozenset[str]) -> None:
         track_id = action.track_id
         if track_id in ann.deleted:
             continue
-        ann.open_item(action.frame, ann.owner.get(track_id))
+        ann.open_action(action, object_id=ann.owner.get(track_id))
         track = ann.editor.track(track_id)
         if not track.has_shape(action.frame):
             continue
@@ -150,7 +150,7 @@ def guided_without_auto_labels(ann: Annotator, settings: WorkflowSettings) -> No
 def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
     """One candidate item: look at it where the queue opens it, then reject or confirm and correct."""
     frame = action.frame if candidate.has_shape(action.frame) else candidate.frames()[0]
-    ann.open_item(frame)
+    ann.open_action(action, frame)
     stationary = action.kind == "confirm_stationary"
     # The stationary review (key r) shows the one world box that confirming it as stationary gives, at
     # its best close-up: the look judges that box. A moving candidate is judged by its own box there.
@@ -207,7 +207,7 @@ def _settle_lives(ann: Annotator) -> None:
         track = ann.editor.track(track_id)
         if action.frame not in (track.first_frame, track.last_frame):
             continue  # the life changed since the proposal: the scans find the object where it is
-        ann.open_item(action.frame, ann.owner.get(track_id))
+        ann.open_action(action, object_id=ann.owner.get(track_id))
         ann.check_end(track_id, action.frame)
 
 

@@ -16,11 +16,11 @@ from numpy.typing import ArrayLike
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labelpilot.effort.editor import EditorTracks
+from labelpilot.effort.editor import GUIDANCE_ITEM_OPENED, EditorTracks, item_opened_payload
 from labelpilot.geometry import Pose
 from labelpilot.geometry.pose_json import pose_to_json, poses_by_frame_to_json
 from labelpilot.guidance.actions import Action
-from labelpilot.services import guidance_queue, tasks, track_edits
+from labelpilot.services import guidance_queue, task_events, tasks, track_edits
 from labelpilot.services.actors import Actor
 from labelpilot.services.scene_load import layer_tracks, load_scene
 from labelpilot.services.track_edit_store import EditResult
@@ -200,3 +200,8 @@ class ServiceEditor(EditorTracks):
 
     def submit(self) -> None:
         tasks.submit_task(self.session, self.actor, self.task_id)
+
+    def item_opened(self, action: Action) -> None:
+        task_events.record_task_event(
+            self.session, self.actor, self.task_id, GUIDANCE_ITEM_OPENED, item_opened_payload(action)
+        )
