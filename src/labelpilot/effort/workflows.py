@@ -189,7 +189,8 @@ def _decide(ann: Annotator, action: Action, candidate: Track) -> None:
 
 def _settle_lives(ann: Annotator) -> None:
     """The queue's proposed lives of the confirmed candidates: accept each with one key, then look only
-    at the ends the evidence left weak (each opened by key, in the queue's frame order); a weak end
+    at the ends the evidence left weak (each opened by key, in the queue's frame order), but for those
+    already found right (a suggested keyframe there: the editor's queue skips the item); a weak end
     where the object is not found right is searched for from there."""
     queue = [a for a in ann.editor.guidance() if a.track_id in ann.owner and a.track_id not in ann.deleted]
     weak: dict[str, set[int]] = {}
@@ -207,6 +208,8 @@ def _settle_lives(ann: Annotator) -> None:
         track = ann.editor.track(track_id)
         if action.frame not in (track.first_frame, track.last_frame):
             continue  # the life changed since the proposal: the scans find the object where it is
+        if action.frame in ann.passed.get(track_id, set()):
+            continue  # found right there already (a suggested keyframe): the editor skips the item
         ann.open_action(action, object_id=ann.owner.get(track_id))
         ann.check_end(track_id, action.frame)
 

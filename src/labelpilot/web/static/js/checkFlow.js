@@ -4,9 +4,12 @@
  *
  * Session memory, per track, of what the person judged (kept in localStorage per user and task, so a
  * reload keeps it): a frame is ``looked`` at when the person leaves it through the check key or the end
- * search with the track selected, and also ``right`` when they made no edit to that track while the
- * frame was on screen; the ends of a life accepted with ``a`` are ``accepted_ends``, except the ends
- * the queue flags with a ``check_end`` item (weak evidence: they still need a look).
+ * search with the track selected, or by ``n`` from a frame the guidance queue opened for that track (a
+ * suggested keyframe of a walk, the frame a candidate was confirmed at, a queue item of a work track:
+ * ``recordLook``, called by guidanceFlow.js); and also ``right`` when they made no edit to that track
+ * while the frame was on screen. The ends of a life accepted with ``a`` are ``accepted_ends``, except
+ * the ends the queue flags with a ``check_end`` item (weak evidence: they still need a look, unless the
+ * person already found the box right there: the queue then skips the item).
  *
  * ``c``: record the frame on screen, ask the server for the next frame of the selected track
  * (``POST /api/tracks/{id}/next-check``, the rule of ``guidance/checks.py`` that the effort benchmark
@@ -90,11 +93,8 @@ export class CheckFlow extends EventTarget {
     return task ? `${STORAGE_PREFIX}${this.model.userName}.${task.id}` : null;
   }
 
-  /**
-   * What the person judged of a track (loaded from localStorage the first time).
-   * @param {string} id
-   */
-  judged(id) {
+  /** The memory of this person's task (loaded from localStorage the first time). */
+  #loaded() {
     const key = this.#key;
     if (key !== this.#storageKey) {
       this.#memory = new Map();
@@ -112,12 +112,30 @@ export class CheckFlow extends EventTarget {
         // A corrupt entry only costs the memory of this session's looks.
       }
     }
-    let found = this.#memory.get(id);
+    return this.#memory;
+  }
+
+  /**
+   * What the person judged of a track (loaded from localStorage the first time).
+   * @param {string} id
+   */
+  judged(id) {
+    const memory = this.#loaded();
+    let found = memory.get(id);
     if (!found) {
       found = { looked: new Set(), right: new Set(), accepted: new Set() };
-      this.#memory.set(id, found);
+      memory.set(id, found);
     }
     return found;
+  }
+
+  /**
+   * Whether the person found the box of track ``id`` right at ``frame`` (nothing is added to the memory).
+   * @param {string} id
+   * @param {number} frame
+   */
+  foundRight(id, frame) {
+    return this.#loaded().get(id)?.right.has(frame) ?? false;
   }
 
   /**
@@ -154,14 +172,56 @@ export class CheckFlow extends EventTarget {
    */
   #leave(id, mayBeRight) {
     const frame = this.model.frameIndex;
+    const right = mayBeRight && this.#unedited(id);
+    this.#record(id, frame, right);
+    return right;
+  }
+
+  /**
+   * The person leaves the frame on screen by ``n`` after the guidance queue opened it for track ``id``
+   * (guidanceFlow.js): recorded as the check key records it, looked at, and right when the track was
+   * not edited while the frame was open. Only a track of the work layer is recorded (a candidate is
+   * not one yet); a track whose confirmation is still on its way (a temporary id) is recorded under
+   * the server's id once it has one.
+   * @param {string} id
+   * @returns {boolean | null} whether the frame was right; null when nothing was recorded
+   */
+  recordLook(id) {
+    if (this.model.find(id)?.kind !== 'track') return null;
+    const frame = this.model.frameIndex;
+    const right = this.#unedited(id);
+    if (Number(id) >= 0) {
+      this.#record(id, frame, right);
+      return right;
+    }
+    const pipeline = this.controller.pipeline;
+    void pipeline.idle().then(() => {
+      const stored = pipeline.resolve(id);
+      if (stored !== id && this.model.find(stored)?.kind === 'track') this.#record(stored, frame, right);
+    });
+    return right;
+  }
+
+  /**
+   * Whether track ``id`` is as it was when the frame on screen opened (no edit to it meanwhile).
+   * @param {string} id
+   */
+  #unedited(id) {
+    const arrival = this.#arrival;
+    return arrival.frame === this.model.frameIndex && arrival.tracks.get(id) === this.model.find(id)?.track;
+  }
+
+  /**
+   * @param {string} id
+   * @param {number} frame
+   * @param {boolean} right
+   */
+  #record(id, frame, right) {
     const j = this.judged(id);
     j.looked.add(frame);
-    const unedited = this.#arrival.frame === frame && this.#arrival.tracks.get(id) === this.model.find(id)?.track;
-    const right = mayBeRight && unedited;
     if (right) j.right.add(frame);
     else j.right.delete(frame);
     this.#save();
-    return right;
   }
 
   /**

@@ -4,6 +4,14 @@
  * walked with one key (``n`` focuses the next item: its frame, its track, its view) and done with
  * one key (the item's own: Enter, s, x, m, ...). Nudges live on the NudgeBoard (shown, followed,
  * dismissed); opening an item of the queue is recorded as an event (`guidance_item_opened`).
+ *
+ * A moving candidate confirmed at the queue's suggested keyframes (Enter, or its item's button) is
+ * then walked: ``n`` opens each of those keyframes in turn (but the frame it was confirmed at), as
+ * does following a ``use_keyframes`` nudge; the walk ends at its last keyframe, or once the person
+ * selects something else. Leaving a frame by ``n`` records the look in the check key's memory
+ * (checkFlow.js ``recordLook``): the walk's track at the keyframe on screen (or at the frame it was
+ * confirmed at), else the track of the queue item last opened when that frame and track are still on
+ * screen. A ``check_end`` item at a frame the person has found right is no longer open.
  */
 
 import { NudgeBoard } from './nudgeBoard.js';
@@ -19,7 +27,11 @@ export class GuidanceFlow {
   /** @type {ReturnType<typeof setTimeout> | null} */ #timer = null;
   /** @type {Promise<void> | null} */ #running = null;
   #dirty = false;
-  /** @type {{trackId: string, frames: number[], index: number} | null} suggested keyframes being walked */
+  /**
+   * The suggested keyframes being walked (``frames[index]`` on screen; -1: not started): ``from`` is
+   * the frame the walk starts from when the person judged the track there (where it was confirmed).
+   * @type {{trackId: string, frames: number[], index: number, from: number | null} | null}
+   */
   walk = null;
 
   /** @param {EditorController} controller */
@@ -75,7 +87,10 @@ export class GuidanceFlow {
    * @param {GuidanceAction} action
    */
   isOpen(action) {
-    return action.track_id === null || this.model.find(action.track_id) !== null;
+    if (action.track_id === null) return true;
+    if (this.model.find(action.track_id) === null) return false;
+    // A weak end the person already found right (e.g. a suggested keyframe walked with n).
+    return !(action.kind === 'check_end' && this.controller.checkFlow.foundRight(action.track_id, action.frame));
   }
 
   /**
@@ -87,14 +102,15 @@ export class GuidanceFlow {
     return this.model.guidance.find((a) => a.track_id === trackId && kinds.includes(a.kind)) ?? null;
   }
 
-  /** ``n``: the next suggested keyframe of a walk, else the next open item of the queue. */
+  /**
+   * ``n``: record the look at what is in focus, then open the next suggested keyframe of a walk, else
+   * the next open item of the queue.
+   */
   next() {
-    const walk = this.walk;
+    const walk = this.#walkOn();
+    this.#recordLook(walk);
     if (walk && walk.index + 1 < walk.frames.length) {
-      walk.index += 1;
-      this.controller.goToFrame(walk.frames[walk.index]);
-      this.controller.select(walk.trackId);
-      this.model.notify(`keyframe ${walk.index + 1} of ${walk.frames.length}: adjust the box if needed`);
+      this.#advance(walk);
       return;
     }
     this.walk = null;
@@ -108,6 +124,63 @@ export class GuidanceFlow {
       }
     }
     this.model.notify('the guidance queue is empty');
+  }
+
+  /**
+   * The walk in progress while the person is on it (its track selected, under its current id); a walk
+   * whose track is no longer selected is over.
+   */
+  #walkOn() {
+    const walk = this.walk;
+    if (!walk) return null;
+    const pipeline = this.controller.pipeline;
+    walk.trackId = pipeline.resolve(walk.trackId);
+    const selected = this.model.selectedId;
+    if (selected !== null && pipeline.resolve(selected) === walk.trackId) return walk;
+    this.walk = null;
+    return null;
+  }
+
+  /**
+   * The next suggested keyframe of a walk, its track selected.
+   * @param {{trackId: string, frames: number[], index: number}} walk
+   */
+  #advance(walk) {
+    walk.index += 1;
+    this.controller.goToFrame(walk.frames[walk.index]);
+    this.controller.select(walk.trackId);
+    this.model.notify(`keyframe ${walk.index + 1} of ${walk.frames.length}: adjust the box if needed`);
+  }
+
+  /**
+   * ``n`` leaves the frame on screen: the look at what the queue put in focus there goes into the
+   * check key's memory (looked; right when unedited since the frame opened). During a walk that is
+   * its track at the keyframe on screen (or at the frame it was confirmed at, before the first
+   * keyframe); otherwise the track of the item last opened, if that item (the queue may have been
+   * computed again since, its indexes shifted) is still of the selected track at the frame on screen.
+   * Candidates are not recorded: they are no track of the layer yet.
+   * @param {{trackId: string, frames: number[], index: number, from: number | null} | null} walk
+   */
+  #recordLook(walk) {
+    const frame = this.model.frameIndex;
+    /** @type {string | null} */
+    let id = null;
+    if (walk) {
+      const current = walk.index >= 0 ? walk.frames[walk.index] : walk.from;
+      if (current === frame) id = walk.trackId;
+    } else {
+      const action = this.model.guidance[this.model.guidanceIndex];
+      if (action && action.track_id !== null && action.frame === frame && action.track_id === this.model.selectedId) {
+        id = action.track_id;
+      }
+    }
+    if (id === null || this.model.find(id)?.kind !== 'track') return;
+    const right = this.controller.checkFlow.recordLook(id);
+    // A check_end item at this frame is done now: the queue shows it no more.
+    const stored = this.controller.pipeline.resolve(id);
+    /** @param {GuidanceAction} a */
+    const done = (a) => a.kind === 'check_end' && a.track_id === stored && a.frame === frame;
+    if (right && this.model.guidance.some(done)) this.model.emit('guidance', {});
   }
 
   /**
@@ -156,12 +229,13 @@ export class GuidanceFlow {
         return id && found ? controller.markStationary(id) : null;
       case 'confirm_moving':
         if (id && found?.kind === 'candidate') {
-          return controller.confirmCandidate(id, action.keyframes.length ? action.keyframes : undefined);
+          return this.#confirm(id, action.keyframes.length ? action.keyframes : undefined);
         }
         // A track of the work layer keyed densely: walk the keyframes that reproduce its path.
         if (id && found && action.keyframes.length) {
-          this.walk = { trackId: id, frames: action.keyframes, index: -1 };
-          this.next();
+          const walk = { trackId: id, frames: action.keyframes, index: -1, from: null };
+          this.walk = walk;
+          this.#advance(walk);
         }
         return null;
       case 'reject_false_positive':
@@ -285,6 +359,28 @@ export class GuidanceFlow {
     }
     const suggestion = this.actionFor(id, ['confirm_moving']);
     const keyframes = suggestion && suggestion.keyframes.length ? suggestion.keyframes : undefined;
-    return this.controller.confirmCandidate(id, keyframes);
+    return this.#confirm(id, keyframes);
+  }
+
+  /**
+   * Confirm a candidate (keyed at ``keyframes`` when given); with keyframes, ``n`` then walks them,
+   * but the frame on screen, where the person just judged the box.
+   * @param {string} id
+   * @param {number[]} [keyframes]
+   */
+  #confirm(id, keyframes) {
+    const model = this.model;
+    const from = model.frameIndex;
+    const candidate = model.find(id)?.track;
+    const done = this.controller.confirmCandidate(id, keyframes);
+    // The confirmed copy is shown (and selected) at once, under a temporary id until the server answers.
+    const shown = model.selectedId;
+    if (keyframes && candidate && shown !== null && shown !== id && model.find(shown)?.kind === 'track') {
+      const judged =
+        candidate.first_frame <= from && from <= candidate.last_frame && !candidate.absent_frames.includes(from);
+      const frames = [...new Set(keyframes)].filter((f) => f !== from).sort((a, b) => a - b);
+      if (frames.length) this.walk = { trackId: shown, frames, index: -1, from: judged ? from : null };
+    }
+    return done;
   }
 }
