@@ -3,7 +3,8 @@ last frame (``e`` at the scene's last frame) opens the frame just past it, where
 searching before its first frame (``e`` at frame 0) opens the middle of the bracket, since a person
 draws an object where they first found it, which says nothing about where it starts. Escape stops
 each search without an edit. Inside the life, the search goes toward the frames the person saw the
-object at (``guidance/end_search.py``, served by ``POST /api/tracks/{id}/end-search``).
+object at (``guidance/end_search.py``, served by ``POST /api/tracks/{id}/end-search``); a search
+cancelled there takes the frames it found the object gone at back out of the check key's memory.
 
 Own annotator and task (own work layer) per test on the demo's KITTI tracking scene; the track's
 keyframes are read from a pending moving candidate of the shared candidate layer, which is left
@@ -12,7 +13,9 @@ untouched. The track is deleted at the end.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -41,6 +44,7 @@ MIN_MOTION_M = 2.0
 INSIDE_USER = "end-search-inside"
 INSIDE_STEP = 20
 """The life of the track searched from inside: 21 frames, keyed at its ends."""
+CANCEL_USER = "end-search-cancel"
 
 
 def test_the_end_search_opens_past_a_drawn_end_first_and_the_middle_before_a_drawn_start(
@@ -136,3 +140,52 @@ def test_inside_the_life_the_search_goes_toward_the_frame_seen_not_the_keyframe_
     assert after["version"] == kept["version"] + 1  # one edit
     expect_frame(page, true_first)
     delete_track(api, scene_id, task, after)
+
+
+def _memory(page: Page, user: str, task_id: int) -> dict[str, Any]:
+    """The check key's memory of the task as the editor keeps it (localStorage, per user and task)."""
+    stored = page.evaluate("key => localStorage.getItem(key)", f"labelpilot.checks.{user}.{task_id}")
+    return {} if stored is None else dict(json.loads(stored))
+
+
+def test_a_search_cancelled_inside_the_life_forgets_the_frames_it_found_the_object_gone_at(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
+) -> None:
+    api, scene_id, task = started_task(web_server, CANCEL_USER)
+    _, _, made = keyed_moving_track(api, scene_id, task, INSIDE_STEP, MIN_MOTION_M)
+    track_id = str(made["id"])
+    first, last = track_life(made)
+    stride = round(1 / period_s(api, scene_id))
+    seen, gone = last - 1, first + 12
+    select_in_editor(page, web_server, log_in, CANCEL_USER, task["id"], track_id)
+    status = page.locator("[data-testid=check-status]")
+
+    _go_to(page, seen, stride)
+    with page.expect_response(lambda r: is_next_check(track_id)(r.request)):
+        page.keyboard.press("c")  # looked at and right, before any search
+    saved(page)
+    before = {"looked": [seen], "right": [seen], "accepted_ends": []}
+    assert _memory(page, CANCEL_USER, task["id"]) == {track_id: before}
+
+    _go_to(page, gone, stride)
+    page.keyboard.press("e")
+    expect(status).to_have_attribute("data-bracket", f"{seen}-{gone}")
+    opened = probe(EndSearch(seen, gone))
+    assert opened is not None and gone < opened < seen
+    expect_frame(page, opened)
+    page.keyboard.press("t")
+    after_t = narrow(EndSearch(seen, gone), opened, False)
+    expect(status).to_have_attribute("data-bracket", f"{after_t.present}-{after_t.absent}")
+    during = _memory(page, CANCEL_USER, task["id"])[track_id]
+    assert during["looked"] == sorted({seen, gone, opened}) and during["right"] == [seen]
+
+    # Cancelled: the object was never seen at the frames the search found it gone at, which are still
+    # in the life; a later search from inside it must not search toward them.
+    page.keyboard.press("Escape")
+    expect(status).not_to_have_attribute("data-bracket", re.compile(r"."))
+    shot(page, "cancelled-inside")
+    assert _memory(page, CANCEL_USER, task["id"]) == {track_id: before}
+
+    kept = layer_track(api, scene_id, task["layer"], track_id)
+    assert track_life(kept) == (first, last) and str(seen) in kept["keyframes"]
+    delete_track(api, scene_id, task, kept)

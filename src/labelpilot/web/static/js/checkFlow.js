@@ -23,6 +23,9 @@
  * annotator follows, served step by step by ``POST /api/tracks/{id}/end-search``: this file only keeps
  * the bracket the server answered, sends it back with each answer, opens the frame it names and sets
  * the life it finds. One step at a time: ``e``, ``y`` and ``t`` are ignored while one is on its way.
+ * The frames a search records as gone (where ``e`` started it, each ``t``) that were not looked at
+ * before are taken back out of the memory when it ends without setting a life (cancelled, refused, the
+ * track gone), since the server counts a looked frame inside the life as one where the object was seen.
  */
 
 /** @typedef {import('./editorTypes.js').Track} Track */
@@ -66,6 +69,12 @@ export class CheckFlow extends EventTarget {
   /** @type {{frame: number, tracks: Map<string, Track>}} the tracks as they were when this frame opened */
   #arrival = { frame: -1, tracks: new Map() };
   /** @type {EndSearch | null} */ search = null;
+  /**
+   * The frames the search in progress (from ``e`` on, its first step included) recorded as gone that
+   * were not looked at before it: taken back out of ``looked`` unless it sets the life.
+   * @type {{trackId: string, frames: Set<number>} | null}
+   */
+  #gone = null;
   /** Whether a step of the end search is on its way (``e``, ``y`` and ``t`` are ignored meanwhile). */
   #asking = false;
   /** The last step's number: an answer to an older one (cancelled since) is dropped. */
@@ -317,6 +326,9 @@ export class CheckFlow extends EventTarget {
       model.notify('select a track of your layer to search its end', 'error');
       return null;
     }
+    this.#dropGone(); // a search left open is replaced by this one
+    this.#gone = { trackId: id, frames: new Set() };
+    this.#markGone(id, frame);
     this.judged(id).looked.add(frame); // looked at, and the object is not here: not right
     this.#save();
     return this.#step(ticket, id, { frame });
@@ -335,6 +347,7 @@ export class CheckFlow extends EventTarget {
       return null;
     }
     const frame = model.frameIndex;
+    if (!here) this.#markGone(search.trackId, frame);
     this.#leave(search.trackId, here);
     const ticket = this.#ask();
     await this.controller.pipeline.idle(); // the life the search closes on is the stored one
@@ -348,8 +361,32 @@ export class CheckFlow extends EventTarget {
     this.#ticket += 1;
     this.#asking = false;
     this.search = null;
+    this.#dropGone();
     this.model.notify('end search cancelled');
     this.dispatchEvent(new Event('change'));
+  }
+
+  /**
+   * The search records ``frame`` of track ``id`` as gone: remembered when it was not looked at before.
+   * @param {string} id
+   * @param {number} frame
+   */
+  #markGone(id, frame) {
+    const gone = this.#gone;
+    if (gone?.trackId === id && !this.judged(id).looked.has(frame)) gone.frames.add(frame);
+  }
+
+  /**
+   * The search ends without setting a life: the frames it recorded as gone were never seen.
+   * @param {{trackId: string, frames: Set<number>} | null} gone the search's (by default the one open)
+   */
+  #dropGone(gone = this.#gone) {
+    if (gone === this.#gone) this.#gone = null;
+    if (!gone?.frames.size) return;
+    const j = this.#loaded().get(gone.trackId);
+    if (!j) return;
+    for (const frame of gone.frames) j.looked.delete(frame);
+    this.#save();
   }
 
   /** A new step of the end search: its number. */
@@ -379,12 +416,16 @@ export class CheckFlow extends EventTarget {
     } catch (error) {
       if (ticket !== this.#ticket) return null;
       this.#asking = false;
+      if (!step.search) this.#dropGone(); // refused: no search started (an answer refused keeps it open)
       model.notify(`${error instanceof Error ? error.message : error}`, 'error');
       return null;
     }
     if (ticket !== this.#ticket) return null; // cancelled meanwhile
     this.#asking = false;
-    if (!step.search && model.selectedId !== id) return null; // deselected (Escape) while it started
+    if (!step.search && model.selectedId !== id) {
+      this.#dropGone(); // deselected (Escape) while it started
+      return null;
+    }
     const { present, absent, past_end: pastEnd } = answer.search;
     if (answer.frame !== null) {
       this.search = { trackId: id, present, absent, pastEnd };
@@ -402,8 +443,11 @@ export class CheckFlow extends EventTarget {
    * @param {EndSearchStep} answer
    */
   async #finish(id, answer) {
+    const gone = this.#gone;
+    this.#gone = null; // the search is over: a new one may start while the life is being set
     const found = this.model.find(id);
     if (found?.kind !== 'track' || !answer.life) {
+      this.#dropGone(gone);
       this.#say('the track is gone: end search stopped');
       return null;
     }
@@ -413,12 +457,16 @@ export class CheckFlow extends EventTarget {
     const end = answer.finds_start ? `starts at frame ${at}` : `ends at frame ${at}`;
     this.#open(id, at);
     if (first === track.first_frame && last === track.last_frame) {
+      // The frames found gone are outside the life already: the memory stays as it is.
       this.#say(`${track.label} already ${end}`);
       return null;
     }
     const result = await this.controller.setLife(id, first, last, `${track.label} ${end}`);
-    if (result) this.#say(`${track.label} ${end}`);
-    else this.dispatchEvent(new Event('change'));
+    if (result) this.#say(`${track.label} ${end}`); // the frames found gone are outside the new life
+    else {
+      this.#dropGone(gone);
+      this.dispatchEvent(new Event('change'));
+    }
     return result;
   }
 }
