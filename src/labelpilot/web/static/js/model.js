@@ -351,8 +351,15 @@ export class EditorModel extends EventTarget {
    */
   setGuidance(guidance, nudges) {
     this.guidanceLoaded = true;
+    const focused = this.guidance[this.guidanceIndex];
     this.guidance = guidance;
-    if (this.guidanceIndex >= guidance.length) this.guidanceIndex = guidance.length ? 0 : -1;
+    // The item in focus keeps the focus where the new queue still has it (edits shift the others);
+    // where it left (it was done), the item that took its place is next.
+    const kept = focused
+      ? guidance.findIndex((a) => a.kind === focused.kind && a.track_id === focused.track_id && a.frame === focused.frame)
+      : -1;
+    if (kept >= 0) this.guidanceIndex = kept;
+    else if (this.guidanceIndex >= guidance.length) this.guidanceIndex = guidance.length ? 0 : -1;
     this.setNudges(nudges);
   }
 
