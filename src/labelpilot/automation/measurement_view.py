@@ -37,6 +37,7 @@ candidates (a person measures on points); otherwise every frame where the track 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -267,6 +268,11 @@ def _reason(dimension: Dimension, ev: _FrameEvidence, i: int) -> str:
     else:
         parts.append("no lidar and no detection score")
     return ", ".join(parts)
+
+
+def best_view(views: Iterable[MeasurementView]) -> MeasurementView:
+    """The best scoring of ``views`` (the earliest of equal scores)."""
+    return max(views, key=lambda v: (v.score, -v.frame))
 
 
 def measurement_views(

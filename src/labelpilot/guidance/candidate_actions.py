@@ -29,7 +29,7 @@ from functools import partial
 
 from labelpilot.automation.classes import ClassFamily, class_family, is_known_label
 from labelpilot.automation.keyframes import suggest_for_track
-from labelpilot.automation.measurement_view import measurement_views
+from labelpilot.automation.measurement_view import best_view, measurement_views
 from labelpilot.automation.size_priors import SizePriors
 from labelpilot.automation.stationary import MotionVerdict
 from labelpilot.guidance.actions import Action
@@ -128,7 +128,7 @@ def false_positive_evidence(
 def best_seen_frame(scene: Scene, track: Track) -> int:
     """The frame of the track's best measurement view (range, angle, detection confidence)."""
     views = measurement_views(scene, track)
-    return max(views.values(), key=lambda v: (v.score, -v.frame)).frame
+    return best_view(views.values()).frame
 
 
 def _stationary_action(scene: Scene, layer: str, track: Track, verdict: MotionVerdict) -> Action:

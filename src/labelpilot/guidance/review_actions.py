@@ -20,7 +20,7 @@ from collections.abc import Sequence, Set
 from functools import partial
 
 from labelpilot.automation.flags import Flag, missed_object_flags, track_flags
-from labelpilot.automation.measurement_view import MeasurementView, measurement_views
+from labelpilot.automation.measurement_view import MeasurementView, best_view, measurement_views
 from labelpilot.automation.size_priors import SizePriors
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.guidance.actions import Action
@@ -54,13 +54,17 @@ def _track_measure_actions(
     keyed = sorted(track.motion.keyframes) if isinstance(track.motion, Keyframed) else []
     views = list(measurement_views(scene, track, sweeps).values())
     judged = track.attributes.get(JUDGED_FRAME)
-    if views and isinstance(judged, int) and not isinstance(judged, bool):
-        best_view = max(views, key=lambda v: (v.score, -v.frame))
-        if abs(best_view.frame - judged) <= SAME_VIEW_FRAMES:
-            return ()
+    # A person judged the box where it is best seen: the close-ups there showed all of it.
+    if (
+        views
+        and isinstance(judged, int)
+        and not isinstance(judged, bool)
+        and abs(best_view(views).frame - judged) <= SAME_VIEW_FRAMES
+    ):
+        return ()
     actions: list[Action] = []
     for group in _nearby_groups(views, SAME_VIEW_FRAMES):
-        best = max(group, key=lambda v: (v.score, -v.frame))
+        best = best_view(group)
         if any(abs(k - best.frame) <= SAME_VIEW_FRAMES for k in keyed):
             # A keyframe is a box a person placed or accepted with the same close-ups in view.
             continue

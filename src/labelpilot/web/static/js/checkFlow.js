@@ -28,6 +28,8 @@
  * track gone), since the server counts a looked frame inside the life as one where the object was seen.
  */
 
+import { hasShapeAt } from './trackShapes.js';
+
 /** @typedef {import('./editorTypes.js').Track} Track */
 /** @typedef {import('./controller.js').EditorController} EditorController */
 
@@ -263,7 +265,7 @@ export class CheckFlow extends EventTarget {
     const frame = model.frameIndex;
     const right = this.#leave(id, true);
     const track = found.track;
-    const shown = track.first_frame <= frame && frame <= track.last_frame && !track.absent_frames.includes(frame);
+    const shown = hasShapeAt(track, frame);
     const keep = found.kind === 'track' && !track.stationary && !(String(frame) in track.keyframes);
     if (right && shown && keep) {
       // A box found right is kept as a keyframe (the effort model's accept key), so that a correction

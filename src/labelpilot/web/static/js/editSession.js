@@ -8,6 +8,7 @@
 
 import { EditAborted, EditPipeline } from './editPipeline.js';
 import { EditHistory, trackEdit } from './editHistory.js';
+import { hasShapeAt } from './trackShapes.js';
 
 /** @typedef {import('./editorTypes.js').Track} Track */
 /** @typedef {import('./editorTypes.js').EditResult} EditResult */
@@ -53,12 +54,7 @@ export class EditSession {
     if (!found) return this.refuse('select a track first');
     const isCandidate = found.kind === 'candidate';
     const onScreen = this.model.frameIndex;
-    const candidateTrack = found.track;
-    const boxHere =
-      candidateTrack.first_frame <= onScreen &&
-      onScreen <= candidateTrack.last_frame &&
-      !candidateTrack.absent_frames.includes(onScreen);
-    const judgedFrame = isCandidate && boxHere ? onScreen : undefined;
+    const judgedFrame = isCandidate && hasShapeAt(found.track, onScreen) ? onScreen : undefined;
     const shownId = isCandidate ? this.showConfirmed(id) : id;
     if (optimistic) {
       const shown = /** @type {Track} */ (this.model.find(shownId)?.track);

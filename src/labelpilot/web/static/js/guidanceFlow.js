@@ -15,6 +15,7 @@
  */
 
 import { NudgeBoard } from './nudgeBoard.js';
+import { hasShapeAt } from './trackShapes.js';
 
 /** @typedef {import('./editorTypes.js').GuidanceAction} GuidanceAction */
 /** @typedef {import('./editorTypes.js').Nudge} Nudge */
@@ -376,8 +377,7 @@ export class GuidanceFlow {
     // The confirmed copy is shown (and selected) at once, under a temporary id until the server answers.
     const shown = model.selectedId;
     if (keyframes && candidate && shown !== null && shown !== id && model.find(shown)?.kind === 'track') {
-      const judged =
-        candidate.first_frame <= from && from <= candidate.last_frame && !candidate.absent_frames.includes(from);
+      const judged = hasShapeAt(candidate, from);
       const frames = [...new Set(keyframes)].filter((f) => f !== from).sort((a, b) => a - b);
       if (frames.length) this.walk = { trackId: shown, frames, index: -1, from: judged ? from : null };
     }

@@ -64,6 +64,15 @@ export function slerp(a, b, t) {
 }
 
 /**
+ * Whether the track has a shape in ``frame`` (inside its life, not marked absent there).
+ * @param {Track} track
+ * @param {number} frame
+ */
+export function hasShapeAt(track, frame) {
+  return track.first_frame <= frame && frame <= track.last_frame && !track.absent_frames.includes(frame);
+}
+
+/**
  * Every frame of the track's life where it has a shape.
  * @param {Track} track
  */
