@@ -20,6 +20,7 @@ import dataclasses
 import json
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from labelpilot.formats import read_scene
 from labelpilot.guidance.actions import KEYS, Action
 from labelpilot.guidance.candidate_actions import DEFAULT_CANDIDATE_SETTINGS, detection_count
 from labelpilot.guidance.engine import is_detection_layer, next_best_actions
+from labelpilot.guidance.memo import GuidanceMemo
 from labelpilot.guidance.review_actions import JUDGED_FRAME, SAME_VIEW_FRAMES
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Keyframed, Provenance, Track, TrackStatus, as_stationary
@@ -341,9 +343,14 @@ def test_demo_drive_with_the_lidar_detector(sample_dir: Path) -> None:
     assert all(sweeps.points_ego(a.frame) is not None and "lidar points" in a.reason for a in measures)
     missed = [a for a in actions if a.kind == "look_at_missed"]
     assert missed and all(a.track_id is None and a.center_world is not None and a.key == "n" for a in missed)
+    # One item per object: opened where it was seen best, naming the frames it was seen in (scanned
+    # ones only) and offering the box seen there.
+    for action in missed:
+        assert action.life is not None and action.proposal is not None
+        assert action.life[0] <= action.frame <= action.life[1] and action.frame in scanned
+        assert action.proposal.center == action.center_world and min(action.proposal.size) > 0.0
     # Frames the detector saw are covered by its candidates; the others are not.
-    per_frame = Counter(a.frame for a in missed)
-    assert set(per_frame) <= set(scanned)
+    per_frame = Counter(f for a in missed if a.life for f in scanned if a.life[0] <= f <= a.life[1])
     seen = np.mean([per_frame[f] for f in scanned if f in detected])
     unseen = np.mean([per_frame[f] for f in scanned if f not in detected])
     assert seen < unseen, (seen, unseen)
@@ -352,3 +359,12 @@ def test_demo_drive_with_the_lidar_detector(sample_dir: Path) -> None:
         assert action.center_world is not None
         local = ego.inverse().apply(np.asarray([action.center_world]))[0]
         assert np.hypot(local[0], local[1]) <= 50.0
+    # A memo keeps each sweep's clusters: the same queue, and the second time no sweep is clustered.
+    memo = GuidanceMemo()
+    queue = partial(
+        next_best_actions,
+        scene, "work", ["auto:classic"], sweeps=sweeps, association=association, missed_frames=scanned, memo=memo,
+    )  # fmt: skip
+    assert queue() == actions
+    misses = memo.misses
+    assert queue() == actions and memo.misses == misses

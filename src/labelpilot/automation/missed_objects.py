@@ -43,6 +43,9 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 
+KEPT_POINTS = 256
+
+
 @dataclass(frozen=True)
 class MissedParams:
     max_range: float = 50.0
@@ -66,10 +69,33 @@ class MissedParams:
 
 
 @dataclass(frozen=True, eq=False)
+class ObjectCluster:
+    """An object-like cluster of one sweep, before anything is known of the boxes around it: its
+    points (ego frame; at most ``KEPT_POINTS`` of them, evenly strided, enough to tell which share a
+    box covers) and how many it had, the detector kind it resembles and its fitted footprint (ego
+    frame) with its top above the ground and the ground under its centre. It depends on the sweep
+    alone, so it can be kept while people edit boxes (``object_clusters``)."""
+
+    points: FloatArray
+    point_count: int
+    kind: str
+    footprint: Rectangle
+    top: float
+    ground_z: float
+
+    @property
+    def center_ego(self) -> FloatArray:
+        """The footprint centre on the ground plus half the cluster's height."""
+        c = self.footprint.center_xy
+        return np.array([c[0], c[1], self.ground_z + self.top / 2.0])
+
+
+@dataclass(frozen=True, eq=False)
 class MissedCluster:
     """An object-like cluster no box covers, at ``frame``: its footprint centre (on the ground plus
-    half its height) in the world and ego frames, its points, the detector kind it resembles and its
-    distance from the ego origin in the ground plane."""
+    half its height) in the world and ego frames, its points, the detector kind it resembles, its
+    distance from the ego origin in the ground plane, and the box it suggests in the world frame
+    (``yaw_world`` of the footprint's first axis, ``size`` = extents along, across and its top)."""
 
     frame: int
     center_world: FloatArray
@@ -77,6 +103,8 @@ class MissedCluster:
     points: int
     kind: str
     range_m: float
+    yaw_world: float
+    size: FloatArray
 
 
 def _layer_boxes_ego(scene: Scene, layers: Sequence[AnnotationLayer], frame: int) -> CuboidBatch:
@@ -103,7 +131,7 @@ def _kind(rect: Rectangle, top: float, count: int, rules: Mapping[str, KindRule]
     return None
 
 
-def _object_like(part: FloatArray, ground: GroundModel, prm: MissedParams) -> tuple[str, FloatArray] | None:
+def _object_like(part: FloatArray, ground: GroundModel, prm: MissedParams) -> ObjectCluster | None:
     heights = ground.height_above(part)
     bottom_gap, top = float(heights.min()), float(heights.max())
     if bottom_gap > prm.max_ground_gap or top < prm.min_height or len(part) < prm.min_points:
@@ -118,18 +146,15 @@ def _object_like(part: FloatArray, ground: GroundModel, prm: MissedParams) -> tu
         kind = "object"
     if kind is None:
         return None
-    bottom = float(ground.height_at(rect.center_xy)[0])
-    return kind, np.array([rect.center_xy[0], rect.center_xy[1], bottom + top / 2.0])
+    kept = part[:: -(-len(part) // KEPT_POINTS)]
+    return ObjectCluster(kept, len(part), kind, rect, top, float(ground.height_at(rect.center_xy)[0]))
 
 
-def missed_clusters(
-    scene: Scene,
-    layers: Sequence[AnnotationLayer],
-    sweeps: SweepSource,
-    frame: int,
-    params: MissedParams | None = None,
-) -> list[MissedCluster]:
-    """Object-like clusters of ``frame``'s sweep that no box of ``layers`` covers (none without a sweep)."""
+def object_clusters(
+    sweeps: SweepSource, frame: int, params: MissedParams | None = None
+) -> list[ObjectCluster]:
+    """The object-like clusters of ``frame``'s sweep (none without a sweep): the costly half of
+    ``missed_clusters`` (a ground estimate and a clustering), which no box takes part in."""
     prm = params or MissedParams()
     cloud = sweeps.points_ego(frame)
     if cloud is None:
@@ -144,27 +169,51 @@ def missed_clusters(
     obj = xyz[(height > prm.ground_tolerance) & (height < prm.max_height)]
     if len(obj) == 0:
         return []
+    parts = cluster_members(euclidean_clusters(obj, prm.cluster))
+    judged = (_object_like(obj[members], ground, prm) for members in parts)
+    return [c for c in judged if c is not None]
+
+
+def uncovered_clusters(
+    scene: Scene,
+    layers: Sequence[AnnotationLayer],
+    frame: int,
+    clusters: Sequence[ObjectCluster],
+    params: MissedParams | None = None,
+) -> list[MissedCluster]:
+    """Those of ``frame``'s ``clusters`` that no box of ``layers`` covers, placed in the world."""
+    prm = params or MissedParams()
     boxes = _layer_boxes_ego(scene, layers, frame)
-    covered = np.zeros(len(obj), dtype=np.bool_)
-    if len(boxes):
-        covered = np.asarray(points_in_cuboids(obj, boxes, prm.box_margin).any(axis=0), dtype=np.bool_)
     world_T_ego = scene.frames[frame].world_T_ego
     found: list[MissedCluster] = []
-    for members in cluster_members(euclidean_clusters(obj, prm.cluster)):
-        if float(covered[members].mean()) > prm.covered_share:
-            continue
-        judged = _object_like(obj[members], ground, prm)
-        if judged is None:
-            continue
-        kind, center = judged
+    for cluster in clusters:
+        if len(boxes):
+            inside = points_in_cuboids(cluster.points, boxes, prm.box_margin).any(axis=0)
+            if float(np.mean(inside)) > prm.covered_share:
+                continue
+        center = cluster.center_ego
+        rect = cluster.footprint
         found.append(
             MissedCluster(
                 frame,
                 world_T_ego.apply(center),
                 center,
-                len(members),
-                kind,
+                cluster.point_count,
+                cluster.kind,
                 float(np.hypot(center[0], center[1])),
+                float(rect.yaw + world_T_ego.yaw),
+                np.array([rect.extent_along, rect.extent_across, cluster.top]),
             )
         )
     return found
+
+
+def missed_clusters(
+    scene: Scene,
+    layers: Sequence[AnnotationLayer],
+    sweeps: SweepSource,
+    frame: int,
+    params: MissedParams | None = None,
+) -> list[MissedCluster]:
+    """Object-like clusters of ``frame``'s sweep that no box of ``layers`` covers (none without a sweep)."""
+    return uncovered_clusters(scene, layers, frame, object_clusters(sweeps, frame, params), params)

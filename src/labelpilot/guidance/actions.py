@@ -37,6 +37,39 @@ KIND_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(KEYS)}
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """A box the tool offers to start a track from (a missed object's): world centre, heading of its
+    x axis, size (length, width, height), class (None: the person picks one), and whether the object
+    stood still wherever it was seen (then one world box over the action's ``life``)."""
+
+    center: tuple[float, float, float]
+    yaw: float
+    size: tuple[float, float, float]
+    label: str | None
+    stationary: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "center": list(self.center),
+            "yaw": self.yaw,
+            "size": list(self.size),
+            "label": self.label,
+            "stationary": self.stationary,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Proposal:
+        c, s = data["center"], data["size"]
+        return cls(
+            (float(c[0]), float(c[1]), float(c[2])),
+            float(data["yaw"]),
+            (float(s[0]), float(s[1]), float(s[2])),
+            None if data.get("label") is None else str(data["label"]),
+            bool(data.get("stationary", False)),
+        )
+
+
+@dataclass(frozen=True)
 class Action:
     """A next best action.
 
@@ -60,7 +93,10 @@ class Action:
     cost_seconds: float = 0.0
     center_world: tuple[float, float, float] | None = None
     life: tuple[int, int] | None = None
-    """``accept_life``: the proposed (first, last) frame; ``check_end``: the track's proposed life."""
+    """``accept_life``: the proposed (first, last) frame; ``check_end``: the track's proposed life;
+    ``look_at_missed``: the first and last frame the object was seen in."""
+    proposal: Proposal | None = None
+    """``look_at_missed``: the box seen at ``frame``, to take instead of drawing one."""
 
     @classmethod
     def priced(
@@ -76,6 +112,7 @@ class Action:
         layer: str | None = None,
         center_world: tuple[float, float, float] | None = None,
         life: tuple[int, int] | None = None,
+        proposal: Proposal | None = None,
     ) -> Action:
         """An action of ``kind`` with its key, saving and priority taken from ``price``."""
         return cls(
@@ -92,6 +129,7 @@ class Action:
             cost_seconds=price.cost_seconds,
             center_world=center_world,
             life=None if life is None else (int(life[0]), int(life[1])),
+            proposal=proposal,
         )
 
     @classmethod
@@ -99,6 +137,7 @@ class Action:
         """The action of a ``to_json`` answer (the guidance API's items)."""
         center = data.get("center_world")
         life = data.get("life")
+        proposal = data.get("proposal")
         return cls(
             kind=data["kind"],
             reason=data["reason"],
@@ -113,6 +152,7 @@ class Action:
             cost_seconds=float(data.get("cost_seconds", 0.0)),
             center_world=None if center is None else (float(center[0]), float(center[1]), float(center[2])),
             life=None if life is None else (int(life[0]), int(life[1])),
+            proposal=None if proposal is None else Proposal.from_json(proposal),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -130,6 +170,7 @@ class Action:
             "cost_seconds": self.cost_seconds,
             "center_world": None if self.center_world is None else list(self.center_world),
             "life": None if self.life is None else list(self.life),
+            "proposal": None if self.proposal is None else self.proposal.to_json(),
         }
 
 

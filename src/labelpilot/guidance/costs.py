@@ -112,12 +112,13 @@ def review_flag_price(severity: float, life_frames: int) -> Price:
     return _price(NEXT_ITEM + INSPECT + fix, severity * stepping + fix)
 
 
-def look_at_missed_price(severity: float) -> Price:
-    """Looking where an object without a shape seems to be (and drawing it, with probability
-    ``severity``), instead of jumping to that frame and scanning all of it; the scan would have found
-    something only if the object is real (probability ``severity``)."""
-    draw = severity * DRAW_CUBOID
-    return _price(NEXT_ITEM + INSPECT + draw, severity * (JUMP_TO_FRAME + SCAN_FRAME) + draw)
+def look_at_missed_price(strength: float) -> Price:
+    """Looking where an object without a shape seems to be (and, with probability ``strength``, taking
+    the box the tool saw there and moving it onto the object), instead of jumping to that frame,
+    scanning all of it and drawing the object; the scan would have found something only if the object
+    is real (probability ``strength``)."""
+    take = strength * (ACCEPT + MOVE)
+    return _price(NEXT_ITEM + INSPECT + take, strength * (JUMP_TO_FRAME + SCAN_FRAME + DRAW_CUBOID))
 
 
 def keyframes_instead_of_stepping_price(frames_left: int, keyframes_left: int) -> Price:

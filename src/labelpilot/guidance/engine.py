@@ -13,8 +13,8 @@ lidar. It never reads ``ground_truth`` and refuses to be pointed at it.
    confirm as stationary, confirm with keyframes, or reject (``guidance.candidate_actions``).
 3. Confirmed work tracks get ``measure`` actions (unless listed in ``measured_track_ids``), the
    ``accept_life`` and ``check_end`` actions of their proposed lives (``guidance.life_actions``) and one
-   ``review_flag`` per flag; with lidar the scene gets ``look_at_missed`` actions
-   (``guidance.review_actions``).
+   ``review_flag`` per flag (``guidance.review_actions``); with lidar the scene gets one
+   ``look_at_missed`` action per object of points that no box covers (``guidance.missed_actions``).
 4. Everything is priced with the effort model (``guidance.costs``) and ranked by
    ``saves_seconds / cost_seconds``, ties in a fixed order.
 
@@ -41,7 +41,8 @@ from labelpilot.guidance.candidate_actions import (
 from labelpilot.guidance.coverage import uncovered
 from labelpilot.guidance.life_actions import life_actions
 from labelpilot.guidance.memo import GuidanceMemo
-from labelpilot.guidance.review_actions import flag_actions, measure_actions, missed_actions
+from labelpilot.guidance.missed_actions import lidar_missed_actions
+from labelpilot.guidance.review_actions import flag_actions, measure_actions
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Track, TrackStatus
 
@@ -160,6 +161,6 @@ def next_best_actions(
     auto_layers = [scene.layer(name) for name in candidate_layers]
     actions.extend(flag_actions(scene, work.name, confirmed, auto_layers, sweeps, prior))
     if sweeps is not None:
-        actions.extend(missed_actions(scene, [work, *auto_layers], sweeps, missed_frames))
+        actions.extend(lidar_missed_actions(scene, [work, *auto_layers], sweeps, missed_frames, memo))
     queue = ranked(actions)
     return queue if limit is None else queue[:limit]

@@ -1,4 +1,4 @@
-"""Actions for a person's confirmed tracks and the scene: measure, review a flag, look at a missed object.
+"""Actions for a person's confirmed tracks: measure, review a flag.
 
 * **measure**: for each confirmed track not yet measured, one action per group of nearby frames
   among its measurement views (``automation.measurement_view``): the length is measured from the
@@ -9,9 +9,9 @@
   and on the KITTI tracking sequences 0001 and 0009 the measurements offered after such a look found
   a size to correct in none of 151 stationary tracks (and a box to move in one);
 * **review_flag**: one per flag of ``automation.flags.track_flags`` (a jump, a yaw flip, lost point
-  support, a disagreement with the auto labels, an implausible size);
-* **look_at_missed**: one per ``automation.flags.missed_object_flags`` flag (points that no shape of
-  the work or candidate layers explains), only when lidar is given.
+  support, a disagreement with the auto labels, an implausible size).
+
+Objects that no track explains are ``guidance.missed_actions``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence, Set
 from functools import partial
 
-from labelpilot.automation.flags import Flag, missed_object_flags, track_flags
+from labelpilot.automation.flags import Flag, track_flags
 from labelpilot.automation.measurement_view import MeasurementView, best_view, measurement_views
 from labelpilot.automation.size_priors import SizePriors
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.guidance.actions import Action
-from labelpilot.guidance.costs import look_at_missed_price, measure_price, review_flag_price
+from labelpilot.guidance.costs import measure_price, review_flag_price
 from labelpilot.guidance.memo import GuidanceMemo, scene_fingerprint, sweeps_kind, track_fingerprint
 from labelpilot.scenes import Scene
 from labelpilot.tracks import AnnotationLayer, Keyframed, Track
@@ -109,16 +109,7 @@ def measure_actions(
     return actions
 
 
-def _flag_action(flag: Flag, layer: str | None, life_frames: int) -> Action:
-    if flag.kind == "missed_object":
-        return Action.priced(
-            "look_at_missed",
-            look_at_missed_price(flag.severity),
-            reason=flag.message,
-            track_id=None,
-            frame=flag.frame,
-            center_world=flag.center_world,
-        )
+def _flag_action(flag: Flag, layer: str, life_frames: int) -> Action:
     return Action.priced(
         "review_flag",
         review_flag_price(flag.severity, life_frames),
@@ -144,10 +135,3 @@ def flag_actions(
         flags = track_flags(scene, track, auto_layers=auto_layers, sweeps=sweeps, priors=priors)
         actions.extend(_flag_action(f, layer, len(track.frames())) for f in flags)
     return actions
-
-
-def missed_actions(
-    scene: Scene, layers: Sequence[AnnotationLayer], sweeps: SweepSource, frames: Sequence[int] | None = None
-) -> list[Action]:
-    """One action per cluster of lidar points that no shape of ``layers`` explains (in ``frames``, default all)."""
-    return [_flag_action(f, None, 0) for f in missed_object_flags(scene, layers, sweeps, frames)]

@@ -241,9 +241,18 @@ export class GuidanceFlow {
         return null;
       case 'reject_false_positive':
         return id && found ? controller.rejectCandidate(id) : null;
-      case 'look_at_missed':
+      case 'look_at_missed': {
+        // The box seen there becomes a track at once, one world box over the frames it was seen in
+        // when it stood still (the person then corrects it, f fits it to the points); without a box
+        // the person draws it.
+        const box = action.proposal;
+        if (box) {
+          const life = box.stationary && action.life ? action.life : undefined;
+          return controller.createBox({ ...box, label: box.label ?? undefined, life });
+        }
         controller.startDraw();
         return null;
+      }
       case 'accept_life':
         return id && found ? this.acceptLife(id) : null;
       case 'check_end':

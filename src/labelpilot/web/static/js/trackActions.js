@@ -38,22 +38,25 @@ export class TrackActions {
   saved() {}
 
   /**
-   * A new box at the current frame: a keyframed track of the task's layer.
-   * @param {{center: number[], size?: number[], yaw: number, label?: string}} box world frame
+   * A new box at the current frame: a keyframed track of the task's layer; or, with ``stationary``,
+   * one world box over ``life`` (first, last frame; default the current frame).
+   * @param {{center: number[], size?: number[], yaw: number, label?: string, stationary?: boolean, life?: number[]}} box world frame
    */
-  async createBox({ center, size, yaw, label }) {
+  async createBox({ center, size, yaw, label, stationary = false, life }) {
     if (!this.edits.editable()) return null;
     const model = this.model;
     const frame = model.frameIndex;
+    const [first, last] = life ?? [frame, frame];
     const cls = label ?? this.drawLabel;
     // Without a size the server starts from the class's size in this project.
     const dims = size ?? model.sizePriors[cls]?.mean ?? null;
     const tempId = this.edits.newTempId();
+    const pose = poseRows(center, quatFromYaw(yaw));
     model.putTrack({
       ...this.edits.blankTrack(tempId, cls, dims ?? [4, 1.8, 1.6]),
-      first_frame: frame,
-      last_frame: frame,
-      keyframes: { [frame]: poseRows(center, quatFromYaw(yaw)) },
+      first_frame: first,
+      last_frame: last,
+      ...(stationary ? { stationary: true, stationary_pose: pose } : { keyframes: { [frame]: pose } }),
     });
     model.setMode('idle');
     model.setSelection(tempId);
@@ -61,7 +64,9 @@ export class TrackActions {
     const body = {
       layer,
       label: cls,
-      keyframes: { [frame]: { center, yaw } },
+      ...(stationary
+        ? { stationary_pose: { center, yaw }, first_frame: first, last_frame: last }
+        : { keyframes: { [frame]: { center, yaw } } }),
       task_id: taskId,
       ...(dims ? { size: dims } : {}),
     };

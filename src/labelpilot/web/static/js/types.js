@@ -139,7 +139,14 @@
  * @property {number} priority
  * @property {string} key the editor key
  * @property {number[] | null} center_world
- * @property {number[] | null} [life] the proposed [first, last] frame (accept_life, check_end)
+ * @property {number[] | null} [life] the proposed [first, last] frame (accept_life, check_end); the
+ *   first and last frame a missed object was seen in (look_at_missed)
+ * @property {MissedBox | null} [proposal] the box seen at a missed object's frame (look_at_missed)
+ */
+/**
+ * A box the tool offers to start a track from: world centre, heading, size (length, width, height),
+ * class (null: the class picked for drawing), and whether the object stood still where it was seen.
+ * @typedef {{center: number[], yaw: number, size: number[], label: string | null, stationary: boolean}} MissedBox
  */
 /**
  * A faster path for what the task's events show (`GET /api/tasks/{id}/nudges`).

@@ -20,7 +20,7 @@ export const KIND_ACTION = /** @type {const} */ ({
   reject_false_positive: 'reject',
   measure: 'measure',
   review_flag: 'followAction',
-  look_at_missed: 'draw',
+  look_at_missed: 'followAction',
   accept_life: 'acceptLife',
   check_end: 'followAction',
 });
