@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -97,16 +99,41 @@ def _copy_of(page: Page, candidate: str) -> str | None:
     return row.get_attribute("data-id") if row.count() else None
 
 
-def test_n_records_the_walked_keyframes_and_the_check_key_opens_none_of_them(
-    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot, stored_track: Callable[[int], Track]
-) -> None:
-    user = "looks-walk"
+@dataclass(frozen=True)
+class _Walk:
+    """A confirmed candidate about to be walked: its copy, the frame it was confirmed at and the
+    keyframes ``n`` opens."""
+
+    api: WebApi
+    task: dict[str, Any]
+    candidate: str
+    copy_id: str
+    confirmed_at: int
+    frames: list[int]
+
+
+@contextmanager
+def _confirmed_longest(page: Page, web_server: WebServer, log_in: LogIn, user: str) -> Iterator[_Walk]:
+    """A fresh annotator's longest listed moving candidate confirmed from the queue (Enter), with at
+    least two keyframes to walk; the candidate is pending again afterwards."""
     task, candidate, copy_id = open_and_confirm(page, web_server, log_in, user, longest=True)
     api = web_server.api(user)
     try:
         confirmed_at = frame_on_screen(page)
         walk = _walk_frames(api, task, copy_id, confirmed_at)
         assert len(walk) >= 2, f"the longest moving candidate has {len(walk)} keyframes to walk"
+        yield _Walk(api, task, candidate, copy_id, confirmed_at, walk)
+    finally:
+        _take_back(api, task, candidate, copy_id)
+
+
+def test_n_records_the_walked_keyframes_and_the_check_key_opens_none_of_them(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot, stored_track: Callable[[int], Track]
+) -> None:
+    user = "looks-walk"
+    with _confirmed_longest(page, web_server, log_in, user) as ready:
+        api, task, candidate, copy_id = ready.api, ready.task, ready.candidate, ready.copy_id
+        confirmed_at, walk = ready.confirmed_at, ready.frames
 
         # Each n leaves a frame: the one it was confirmed at is looked at (edited there: the
         # confirmation), each keyframe left unedited is right too.
@@ -135,21 +162,16 @@ def test_n_records_the_walked_keyframes_and_the_check_key_opens_none_of_them(
         else:
             expect_frame(page, opened)
         shot(page, "checked-next")
-    finally:
-        _take_back(api, task, candidate, copy_id)
 
 
 def test_a_walked_keyframe_edited_there_is_looked_at_but_not_right(
     page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
 ) -> None:
     user = "looks-edited"
-    task, candidate, copy_id = open_and_confirm(page, web_server, log_in, user, longest=True)
-    api = web_server.api(user)
-    try:
-        confirmed_at = frame_on_screen(page)
-        walk = _walk_frames(api, task, copy_id, confirmed_at)
-        assert len(walk) >= 2, f"the longest moving candidate has {len(walk)} keyframes to walk"
-        edited, unedited = walk[0], walk[1]
+    with _confirmed_longest(page, web_server, log_in, user) as ready:
+        api, task, candidate, copy_id = ready.api, ready.task, ready.candidate, ready.copy_id
+        confirmed_at = ready.confirmed_at
+        edited, unedited = ready.frames[0], ready.frames[1]
 
         # At the first keyframe the person edits the track (shift+k: no keyframe there any more).
         _next_keyframe(page, candidate, edited)
@@ -165,8 +187,6 @@ def test_a_walked_keyframe_edited_there_is_looked_at_but_not_right(
         memory = _memory(page, user, task["id"])
         assert memory == {copy_id: _judged([confirmed_at, edited, unedited], [unedited])}
         shot(page, "left")
-    finally:
-        _take_back(api, task, candidate, copy_id)
 
 
 def _candidate_with_a_walked_weak_end(api: WebApi, task: dict[str, Any]) -> tuple[str, int]:
