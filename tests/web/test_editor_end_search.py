@@ -4,7 +4,8 @@ searching before its first frame (``e`` at frame 0) opens the middle of the brac
 draws an object where they first found it, which says nothing about where it starts. Escape stops
 each search without an edit. Inside the life, the search goes toward the frames the person saw the
 object at (``guidance/end_search.py``, served by ``POST /api/tracks/{id}/end-search``); a search
-cancelled there takes the frames it found the object gone at back out of the check key's memory.
+cancelled there takes the frames it found the object gone at back out of the check key's memory, and
+so does a search replaced by a new ``e`` that the server refuses, which leaves no search open.
 
 Own annotator and task (own work layer) per test on the demo's KITTI tracking scene; the track's
 keyframes are read from a pending moving candidate of the shared candidate layer, which is left
@@ -20,7 +21,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from labelpilot.guidance.end_search import EndSearch, narrow, probe
-from tests.web.conftest import WebServer
+from tests.web.conftest import ConsoleErrors, WebServer
 from tests.web.drawn_tracks import (
     delete_track,
     keyed_moving_track,
@@ -45,6 +46,9 @@ INSIDE_USER = "end-search-inside"
 INSIDE_STEP = 20
 """The life of the track searched from inside: 21 frames, keyed at its ends."""
 CANCEL_USER = "end-search-cancel"
+REPLACE_USER = "end-search-replace"
+ONE_FRAME = 30
+"""The frame of the one-frame track a refused search is started on."""
 
 
 def test_the_end_search_opens_past_a_drawn_end_first_and_the_middle_before_a_drawn_start(
@@ -188,4 +192,48 @@ def test_a_search_cancelled_inside_the_life_forgets_the_frames_it_found_the_obje
 
     kept = layer_track(api, scene_id, task["layer"], track_id)
     assert track_life(kept) == (first, last) and str(seen) in kept["keyframes"]
+    delete_track(api, scene_id, task, kept)
+
+
+def test_a_search_replaced_by_one_the_server_refuses_leaves_no_search_open(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot, console_errors: ConsoleErrors
+) -> None:
+    """``e`` while a search is open replaces it; where the new one cannot start (on the only frame of a
+    one-frame track: no frame to search from), nothing is left open, and neither search's gone frames
+    stay in the check key's memory."""
+    console_errors.allow(r"422|no frame of the life to search from")
+    api, scene_id, task = started_task(web_server, REPLACE_USER)
+    body = {
+        "layer": task["layer"],
+        "label": "Car",
+        "keyframes": {str(ONE_FRAME): {"center": [10.0, 2.0, 0.8], "yaw": 0.0}},
+        "task_id": task["id"],
+    }
+    made = api.call("POST", f"/api/scenes/{scene_id}/tracks", body, status=201)["track"]
+    track_id = str(made["id"])
+    assert track_life(made) == (ONE_FRAME, ONE_FRAME)
+    stride = round(1 / period_s(api, scene_id))
+    select_in_editor(page, web_server, log_in, REPLACE_USER, task["id"], track_id)
+    status = page.locator("[data-testid=check-status]")
+
+    gone = ONE_FRAME + 5
+    _go_to(page, gone, stride)
+    page.keyboard.press("e")
+    expect(status).to_have_attribute("data-bracket", f"{ONE_FRAME}-{gone}")
+    expect_frame(page, ONE_FRAME + 1)
+    assert _memory(page, REPLACE_USER, task["id"])[track_id]["looked"] == [gone]
+
+    _go_to(page, ONE_FRAME, stride)
+    with page.expect_response(lambda r: r.url.endswith(f"/api/tracks/{track_id}/end-search")) as refused:
+        page.keyboard.press("e")
+    assert refused.value.status == 422
+    expect(status).not_to_have_attribute("data-bracket", re.compile(r"."))
+    shot(page, "replaced-and-refused")
+    memory = _memory(page, REPLACE_USER, task["id"]).get(track_id, {"looked": []})
+    assert gone not in memory["looked"]
+    page.keyboard.press("y")  # no search to answer
+    expect(status).not_to_have_attribute("data-bracket", re.compile(r"."))
+
+    kept = layer_track(api, scene_id, task["layer"], track_id)
+    assert kept["version"] == made["version"]
     delete_track(api, scene_id, task, kept)

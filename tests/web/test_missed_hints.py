@@ -72,6 +72,9 @@ def test_a_missed_object_is_one_item_whose_box_one_key_takes(
     assert np.allclose(track["size"], box["size"], atol=1e-3)
     if box["label"] is not None:
         assert track["label"] == box["label"]
+    # The session's KPI counts the new track's shapes once (not its optimistic copy too).
+    shapes = top["life"][1] - top["life"][0] + 1
+    expect(page.locator("[data-kpi=shapes]")).to_have_text(str(shapes))
     shot(page, "missed-object-taken")
 
     # The box covers the object's points in every frame: the queue offers it no more.

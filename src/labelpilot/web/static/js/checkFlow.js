@@ -328,7 +328,13 @@ export class CheckFlow extends EventTarget {
       model.notify('select a track of your layer to search its end', 'error');
       return null;
     }
-    this.#dropGone(); // a search left open is replaced by this one
+    // A search left open is replaced by this one, even if the server refuses this one's first step:
+    // its bracket and its gone frames go together.
+    this.#dropGone();
+    if (this.search) {
+      this.search = null;
+      this.dispatchEvent(new Event('change'));
+    }
     this.#gone = { trackId: id, frames: new Set() };
     this.#markGone(id, frame);
     this.judged(id).looked.add(frame); // looked at, and the object is not here: not right

@@ -113,6 +113,8 @@ export class EditPipeline {
     this.model.removeTrack(from, false);
     if (selected) this.model.setSelection(to);
     this.model.emit('tracks', {});
+    // The optimistic copy no longer counts: the session's shapes are the server's track's alone.
+    this.model.emit('kpi', {});
   }
 
   /**
