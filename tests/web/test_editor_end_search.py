@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from labelpilot.guidance.end_search import EndSearch, narrow, probe
-from tests.web.conftest import ConsoleErrors, WebServer
+from tests.web.conftest import ConsoleErrors, WebApi, WebServer
 from tests.web.drawn_tracks import (
     delete_track,
     keyed_moving_track,
@@ -93,22 +94,45 @@ def _go_to(page: Page, frame: int, stride: int) -> None:
     expect_frame(page, frame)
 
 
-def test_inside_the_life_the_search_goes_toward_the_frame_seen_not_the_keyframe_beyond_the_middle(
-    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
-) -> None:
-    api, scene_id, task = started_task(web_server, INSIDE_USER)
+@dataclass(frozen=True)
+class _KeyedTrack:
+    api: WebApi
+    scene_id: int
+    task: dict[str, Any]
+    track_id: str
+    first: int
+    last: int
+    stride: int
+    """Frames in a second (``shift+arrow``)."""
+    status: Locator
+    """The check status in the guidance panel."""
+
+
+def _keyed_track_selected(page: Page, web_server: WebServer, log_in: LogIn, user: str) -> _KeyedTrack:
+    """``user``'s own started task with a moving track keyed every ``INSIDE_STEP`` frames, selected in
+    the editor."""
+    api, scene_id, task = started_task(web_server, user)
     _, _, made = keyed_moving_track(api, scene_id, task, INSIDE_STEP, MIN_MOTION_M)
     track_id = str(made["id"])
     first, last = track_life(made)
+    select_in_editor(page, web_server, log_in, user, task["id"], track_id)
     stride = round(1 / period_s(api, scene_id))
+    status = page.locator("[data-testid=check-status]")
+    return _KeyedTrack(api, scene_id, task, track_id, first, last, stride, status)
+
+
+def test_inside_the_life_the_search_goes_toward_the_frame_seen_not_the_keyframe_beyond_the_middle(
+    page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
+) -> None:
+    keyed = _keyed_track_selected(page, web_server, log_in, INSIDE_USER)
+    api, scene_id, task, track_id = keyed.api, keyed.scene_id, keyed.task, keyed.track_id
+    first, last, stride, status = keyed.first, keyed.last, keyed.stride, keyed.status
     # Seen late in the life (looked at with the check key and kept); gone at a frame past the middle:
     # the object only comes into view between the two. The rule before searched toward the middle and
     # its keyframe ``first`` instead, and would have cut the life at its end.
     seen, gone = last - 1, first + 12
     assert (first + last) / 2 < gone < seen - 2
     true_first = gone + 4
-    select_in_editor(page, web_server, log_in, INSIDE_USER, task["id"], track_id)
-    status = page.locator("[data-testid=check-status]")
 
     _go_to(page, seen, stride)
     with page.expect_response(lambda r: is_next_check(track_id)(r.request)):
@@ -155,14 +179,10 @@ def _memory(page: Page, user: str, task_id: int) -> dict[str, Any]:
 def test_a_search_cancelled_inside_the_life_forgets_the_frames_it_found_the_object_gone_at(
     page: Page, web_server: WebServer, log_in: LogIn, shot: Shot
 ) -> None:
-    api, scene_id, task = started_task(web_server, CANCEL_USER)
-    _, _, made = keyed_moving_track(api, scene_id, task, INSIDE_STEP, MIN_MOTION_M)
-    track_id = str(made["id"])
-    first, last = track_life(made)
-    stride = round(1 / period_s(api, scene_id))
+    keyed = _keyed_track_selected(page, web_server, log_in, CANCEL_USER)
+    api, scene_id, task, track_id = keyed.api, keyed.scene_id, keyed.task, keyed.track_id
+    first, last, stride, status = keyed.first, keyed.last, keyed.stride, keyed.status
     seen, gone = last - 1, first + 12
-    select_in_editor(page, web_server, log_in, CANCEL_USER, task["id"], track_id)
-    status = page.locator("[data-testid=check-status]")
 
     _go_to(page, seen, stride)
     with page.expect_response(lambda r: is_next_check(track_id)(r.request)):

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from labelpilot.automation.auto_evidence import auto_evidence, disagreement
 from labelpilot.automation.box_points import ego_point_counts
 from labelpilot.automation.classes import ClassFamily, class_family
-from labelpilot.automation.missed_objects import MissedCluster, missed_clusters
+from labelpilot.automation.missed_objects import MissedCluster, kind_phrase, missed_clusters, point_strength
 from labelpilot.automation.size_priors import SizePriors
 from labelpilot.automation.sweep_access import SweepSource
 from labelpilot.geometry import yaw_difference
@@ -283,12 +283,11 @@ def track_flags(
 
 def _missed_flag(cluster: MissedCluster, layer_names: str) -> Flag:
     c = cluster.center_world
-    article = "an" if cluster.kind[0] in "aeiou" else "a"
     message = (
-        f"frame {cluster.frame}: {article} {cluster.kind}-like cluster of {cluster.points} lidar points "
+        f"frame {cluster.frame}: {kind_phrase(cluster.kind)} of {cluster.points} lidar points "
         f"{cluster.range_m:.1f} m from the ego that no box of {layer_names} covers"
     )
-    severity = float(1.0 - np.exp(-cluster.points / 60.0))
+    severity = point_strength(cluster.points)
     return Flag(
         "missed_object", cluster.frame, None, severity, message, (float(c[0]), float(c[1]), float(c[2]))
     )

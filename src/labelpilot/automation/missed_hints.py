@@ -25,7 +25,7 @@ from scipy.spatial.transform import Rotation
 
 from labelpilot.automation.association import AssociationParams, DetectionSet, associate, frame_times
 from labelpilot.automation.detector import AV2_LABELS, KITTI_LABELS
-from labelpilot.automation.missed_objects import MissedCluster
+from labelpilot.automation.missed_objects import POINTS_SCALE, MissedCluster, kind_phrase, point_strength
 from labelpilot.scenes import Scene
 
 FloatArray = NDArray[np.float64]
@@ -38,7 +38,7 @@ _WILDCARD = "unknown"
 
 @dataclass(frozen=True)
 class HintParams:
-    cluster_points_scale: float = 60.0
+    cluster_points_scale: float = POINTS_SCALE
     """A hint's strength grows with the points of its best cluster: this many give 1 - 1/e."""
     frames_scale: float = 2.0
     """... and with the frames it was seen in: this many give 1 - 1/e (one sweep may be noise)."""
@@ -50,25 +50,44 @@ class HintParams:
 
 @dataclass(frozen=True, eq=False)
 class MissedHint:
-    """One object that no box explains: where it was seen (``frames``), where to look (``frame``), the
-    box seen there in the world frame (``center_world``, ``yaw_world``, ``size`` as length, width,
-    height), what it looks like (``kind``: the kind of road user the cluster's shape fits, and
-    ``label``: that kind's class name in the scene's source format, None for a mere object), how
-    sure the hint is (``strength`` in [0, 1]) and what it rests on (``evidence``: a sentence)."""
+    """One object that no box explains: the clusters it rests on (``seen``, in frame order) and the
+    fullest of them (``best``: most points), whose frame is where to look and whose box (world frame)
+    the hint offers; its class name in the scene's source format (``label``, None for a mere object),
+    how sure it is (``strength`` in [0, 1]), what it rests on (``evidence``: a sentence) and whether it
+    stood still (seen in more than one sweep, always at one place: ``HintParams.stationary_spread_m``)."""
 
-    frames: tuple[int, ...]
-    frame: int
-    center_world: FloatArray
-    yaw_world: float
-    size: FloatArray
-    kind: str
+    seen: tuple[MissedCluster, ...]
+    best: MissedCluster
     label: str | None
     strength: float
     evidence: str
-    seen: tuple[MissedCluster, ...]
-    """The clusters it rests on, in frame order."""
     stationary: bool
-    """Seen in more than one sweep, always at one place in the world (``HintParams.stationary_spread_m``)."""
+
+    @property
+    def frames(self) -> tuple[int, ...]:
+        return tuple(sorted({c.frame for c in self.seen}))
+
+    @property
+    def frame(self) -> int:
+        return self.best.frame
+
+    @property
+    def center_world(self) -> FloatArray:
+        return self.best.center_world
+
+    @property
+    def yaw_world(self) -> float:
+        return self.best.yaw_world
+
+    @property
+    def size(self) -> FloatArray:
+        """Length, width and height of the box seen at ``frame``."""
+        return self.best.size
+
+    @property
+    def kind(self) -> str:
+        """The kind of road user the fullest view's shape fits."""
+        return self.best.kind
 
 
 def _groups(dets: DetectionSet, scene: Scene) -> list[NDArray[np.int64]]:
@@ -76,9 +95,8 @@ def _groups(dets: DetectionSet, scene: Scene) -> list[NDArray[np.int64]]:
     return [rows for rows in associate(dets, times, GROUPING).track_detections() if len(rows)]
 
 
-def _cluster_detections(clusters: Sequence[MissedCluster]) -> DetectionSet:
-    order = sorted(range(len(clusters)), key=lambda i: clusters[i].frame)
-    ordered = [clusters[i] for i in order]
+def _cluster_detections(ordered: Sequence[MissedCluster]) -> DetectionSet:
+    """``ordered`` (by frame) as detections, row for row."""
     yaws = np.array([c.yaw_world for c in ordered], dtype=np.float64)
     rotations = Rotation.from_euler("z", yaws[:, None]).as_matrix() if len(ordered) else np.zeros((0, 3, 3))
     n = len(ordered)
@@ -119,23 +137,23 @@ def lidar_hints(
     for rows in _groups(_cluster_detections(ordered), scene):
         group = [ordered[i] for i in rows.tolist()]
         best = max(group, key=lambda c: (c.points, -c.frame))
-        frames = tuple(sorted({c.frame for c in group}))
-        kind = best.kind  # the kind of the fullest view, whose box the hint offers
-        strength = (1.0 - np.exp(-best.points / prm.cluster_points_scale)) * (
+        frames = {c.frame for c in group}
+        strength = point_strength(best.points, prm.cluster_points_scale) * (
             1.0 - np.exp(-len(frames) / prm.frames_scale)
         )
         seen = (
-            f"in {len(frames)} sweeps, frames {frames[0]}-{frames[-1]}" if len(frames) > 1 else "in one sweep"
+            f"in {len(frames)} sweeps, frames {min(frames)}-{max(frames)}"
+            if len(frames) > 1
+            else "in one sweep"
         )
-        article = "an" if kind[0] in "aeiou" else "a"
         evidence = (
-            f"{article} {kind}-like cluster of lidar points that no box covers, {seen}; "
+            f"{kind_phrase(best.kind)} of lidar points that no box covers, {seen}; "
             f"{best.points} points {best.range_m:.1f} m from the ego at frame {best.frame}"
         )
         hints.append(
             MissedHint(
-                frames, best.frame, best.center_world, best.yaw_world, best.size, kind, kind_label(scene, kind),
-                float(strength), evidence, tuple(group), _stationary(group, prm),
+                tuple(group), best, kind_label(scene, best.kind), float(strength), evidence,
+                _stationary(group, prm),
             )
         )  # fmt: skip
     return sorted(hints, key=lambda h: (-h.strength, h.frame))

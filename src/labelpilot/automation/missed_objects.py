@@ -44,6 +44,19 @@ BoolArray = NDArray[np.bool_]
 
 
 KEPT_POINTS = 256
+"""Points kept per cluster for the coverage test: a share is as well judged from an even stride."""
+POINTS_SCALE = 60.0
+"""A cluster of this many points is something with certainty 1 - 1/e (``point_strength``)."""
+
+
+def point_strength(points: int, scale: float = POINTS_SCALE) -> float:
+    """How sure a cluster of ``points`` points is to be something: 0 for none, towards 1 for many."""
+    return float(1.0 - np.exp(-points / scale))
+
+
+def kind_phrase(kind: str) -> str:
+    """'a car-like cluster', 'an object-like cluster'."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}-like cluster"
 
 
 @dataclass(frozen=True)
@@ -185,12 +198,17 @@ def uncovered_clusters(
     prm = params or MissedParams()
     boxes = _layer_boxes_ego(scene, layers, frame)
     world_T_ego = scene.frames[frame].world_T_ego
+    covered = np.zeros(len(clusters), dtype=np.bool_)
+    if len(boxes) and clusters:
+        # All kept points of the frame in one test (one k-d tree), then each cluster's share.
+        counts = np.array([len(c.points) for c in clusters])
+        inside = points_in_cuboids(np.concatenate([c.points for c in clusters]), boxes, prm.box_margin)
+        shares = np.add.reduceat(inside.any(axis=0).astype(np.float64), np.cumsum(counts) - counts) / counts
+        covered = shares > prm.covered_share
     found: list[MissedCluster] = []
-    for cluster in clusters:
-        if len(boxes):
-            inside = points_in_cuboids(cluster.points, boxes, prm.box_margin).any(axis=0)
-            if float(np.mean(inside)) > prm.covered_share:
-                continue
+    for cluster, hidden in zip(clusters, covered, strict=True):
+        if hidden:
+            continue
         center = cluster.center_ego
         rect = cluster.footprint
         found.append(
